@@ -1,0 +1,95 @@
+//! `coldscan inspect IMAGE`: container, volumes, filesystems, operating systems, kernels.
+
+use super::{CommandError, Format, ImageArgs};
+use coldscan_core::inspect::Disk;
+use coldscan_core::report::InspectReport;
+use std::io::Write;
+
+/// Inspects the image and returns the report (with path and bytes read filled in).
+pub fn report(args: &ImageArgs) -> Result<InspectReport, CommandError> {
+    let (source, budget) = args.open()?;
+    let disk = Disk::open(&source, &budget)?;
+    let mut report = disk.inspect();
+    report.image.path = args.image.display().to_string();
+    report.image.bytes_read = source.bytes_read();
+    Ok(report)
+}
+
+/// Runs `inspect`, writing the report in `format` to `out`.
+pub fn run(args: &ImageArgs, format: Format, out: &mut dyn Write) -> Result<(), CommandError> {
+    let report = report(args)?;
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        Format::Table => write_table(&report, out)?,
+    }
+    Ok(())
+}
+
+fn or_dash(v: Option<&str>) -> &str {
+    v.filter(|s| !s.is_empty()).unwrap_or("-")
+}
+
+fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Image:   {} ({}, {} bytes virtual, {} bytes read)",
+        r.image.path, r.image.format, r.image.virtual_size, r.image.bytes_read
+    )?;
+    writeln!(
+        out,
+        "Table:   {} (disk id {}, {}-byte sectors)",
+        r.partition_table.scheme,
+        or_dash(r.partition_table.disk_id.as_deref()),
+        r.partition_table.sector_size
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<8} {:>14} {:>14}  {:<22} {:<12} {:<12} {:<16} UUID",
+        "VOLUME", "START", "SIZE", "TYPE", "NAME", "FS", "LABEL"
+    )?;
+    for v in &r.volumes {
+        let kind = v.type_name.unwrap_or(v.type_id.as_str());
+        writeln!(
+            out,
+            "{:<8} {:>14} {:>14}  {:<22} {:<12} {:<12} {:<16} {}",
+            v.id,
+            v.start,
+            v.size,
+            if kind.is_empty() { "-" } else { kind },
+            or_dash(v.partition_name.as_deref()),
+            or_dash(v.filesystem),
+            or_dash(v.label.as_deref()),
+            or_dash(v.uuid.as_deref())
+        )?;
+    }
+    writeln!(out)?;
+    if r.targets.is_empty() {
+        writeln!(out, "No operating system found.")?;
+    }
+    for t in &r.targets {
+        let os = &t.os;
+        let pretty = os.pretty_name.clone().or_else(|| os.name.clone()).unwrap_or_else(|| os.id.clone());
+        writeln!(
+            out,
+            "OS on {}: {} [{} {}] (from {})",
+            t.volume,
+            pretty,
+            os.family,
+            or_dash(os.version_id.as_deref()),
+            os.source
+        )?;
+        writeln!(out, "  kernels: {}", if t.kernels.is_empty() { "-".to_string() } else { t.kernels.join(", ") })?;
+    }
+    if !r.errors.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Errors:")?;
+        for e in &r.errors {
+            writeln!(out, "  [{}] {}", e.volume.as_deref().unwrap_or("disk"), e.message)?;
+        }
+    }
+    Ok(())
+}

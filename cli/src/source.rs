@@ -1,0 +1,67 @@
+//! Byte sources the core reads through: files and block devices, by positional reads
+//! (no mmap, no shared cursor), on Linux, macOS and Windows.
+
+use coldscan_core::{Error, ErrorKind, Layer, ReadAt};
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A file or block device opened read-only, counting the bytes read from it.
+#[derive(Debug)]
+pub struct FileSource {
+    file: File,
+    size: u64,
+    bytes_read: AtomicU64,
+}
+
+impl FileSource {
+    /// Opens `path` read-only. The size is found by seeking to the end, which also works for
+    /// block devices (whose metadata length is 0).
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let mut file = File::open(path)?;
+        let size = file.seek(SeekFrom::End(0))?;
+        Ok(FileSource { file, size, bytes_read: AtomicU64::new(0) })
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    #[cfg(unix)]
+    fn pread(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn pread(&self, mut offset: u64, mut buf: &mut [u8]) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(&self.file, buf, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReadAt for FileSource {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
+        if !coldscan_core::io::fits(offset, buf.len() as u64, self.size) {
+            return Err(coldscan_core::io::eof(Layer::Source, "file", offset, buf.len(), self.size));
+        }
+        self.pread(offset, buf).map_err(|e| {
+            Error::new(Layer::Source, "file", offset, ErrorKind::Io { code: e.raw_os_error().unwrap_or(0) })
+        })?;
+        self.bytes_read.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}

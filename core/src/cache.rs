@@ -1,0 +1,174 @@
+//! A fixed-capacity block cache in front of a [`ReadAt`].
+//!
+//! Metadata reads (inode tables, directory blocks, extent nodes, partition tables) touch the
+//! same few blocks again and again; the cache keeps `slots` blocks, allocated once and charged
+//! to the budget, and evicts the least recently used. Reads that cover whole blocks (file
+//! contents being streamed) bypass it, so a large `cat` does not flush the metadata.
+
+use crate::budget::{Budget, FixedVec};
+use crate::error::{Layer, Result};
+use crate::io::{eof, fits, ReadAt};
+use core::cell::RefCell;
+use core::fmt;
+
+struct Slot {
+    /// Block number held, if any.
+    block: Option<u64>,
+    /// Last use, for LRU eviction.
+    stamp: u64,
+}
+
+struct State {
+    data: FixedVec<u8>,
+    slots: FixedVec<Slot>,
+    clock: u64,
+}
+
+/// A read-through cache of `slots` blocks of `block_size` bytes over `inner`.
+pub struct BlockCache<R> {
+    inner: R,
+    block_size: usize,
+    state: RefCell<State>,
+}
+
+impl<R> fmt::Debug for BlockCache<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlockCache(block {} bytes)", self.block_size)
+    }
+}
+
+impl<R: ReadAt> BlockCache<R> {
+    /// Builds the cache, charging `slots * block_size` bytes to `budget`.
+    pub fn new(
+        inner: R,
+        block_size: usize,
+        slots: usize,
+        budget: &Budget,
+        layer: Layer,
+        format: &'static str,
+    ) -> Result<Self> {
+        let bytes = block_size.saturating_mul(slots);
+        let data = budget.zeroed(layer, format, 0, bytes)?;
+        let mut table = budget.fixed_vec(layer, format, 0, slots)?;
+        for _ in 0..slots {
+            table.push(Slot { block: None, stamp: 0 })?;
+        }
+        Ok(BlockCache { inner, block_size, state: RefCell::new(State { data, slots: table, clock: 0 }) })
+    }
+
+    /// The reader underneath.
+    pub fn inner(&self) -> &R {
+        &self.inner
+    }
+
+    /// Copies the part `[in_block, in_block + out.len())` of block `block` into `out`.
+    fn read_cached(&self, block: u64, in_block: usize, out: &mut [u8]) -> Result<()> {
+        let bs = self.block_size;
+        let mut guard = self.state.borrow_mut();
+        let st = &mut *guard;
+        st.clock += 1;
+        let clock = st.clock;
+        let index = match st.slots.iter().position(|s| s.block == Some(block)) {
+            Some(i) => i,
+            None => {
+                let victim = st.slots.iter().enumerate().min_by_key(|(_, s)| s.stamp).map(|(i, _)| i).unwrap_or(0);
+                let start = block * bs as u64;
+                // The last block of a reader may be partial: read what exists.
+                let avail = (self.inner.size() - start).min(bs as u64) as usize;
+                let buf = &mut st.data[victim * bs..victim * bs + avail];
+                st.slots[victim].block = None;
+                self.inner.read_at(start, buf)?;
+                st.slots[victim].block = Some(block);
+                victim
+            }
+        };
+        st.slots[index].stamp = clock;
+        let base = index * bs + in_block;
+        out.copy_from_slice(&st.data[base..base + out.len()]);
+        Ok(())
+    }
+}
+
+impl<R: ReadAt> ReadAt for BlockCache<R> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let size = self.inner.size();
+        if !fits(offset, buf.len() as u64, size) {
+            return Err(eof(Layer::Source, "cache", offset, buf.len(), size));
+        }
+        let slots = self.state.borrow().slots.len();
+        if slots == 0 || self.block_size == 0 {
+            return self.inner.read_at(offset, buf);
+        }
+        let bs = self.block_size as u64;
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let block = pos / bs;
+            let in_block = (pos % bs) as usize;
+            let rest = buf.len() - done;
+            if in_block == 0 && rest as u64 >= bs {
+                // Whole blocks: read straight through, as many as are contiguous.
+                let whole = rest - rest % self.block_size;
+                self.inner.read_at(pos, &mut buf[done..done + whole])?;
+                done += whole;
+            } else {
+                let n = rest.min(self.block_size - in_block);
+                self.read_cached(block, in_block, &mut buf[done..done + n])?;
+                done += n;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::cell::Cell;
+
+    struct Counting<'a> {
+        data: &'a [u8],
+        reads: Cell<usize>,
+    }
+
+    impl ReadAt for Counting<'_> {
+        fn size(&self) -> u64 {
+            self.data.len() as u64
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+            self.reads.set(self.reads.get() + 1);
+            self.data.read_at(offset, buf)
+        }
+    }
+
+    #[test]
+    fn caches_partial_reads_and_bypasses_whole_blocks() {
+        let data: alloc::vec::Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let src = Counting { data: &data, reads: Cell::new(0) };
+        let budget = Budget::new(1 << 20);
+        let cache = BlockCache::new(&src, 64, 2, &budget, Layer::Fs, "t").unwrap();
+        assert_eq!(budget.used(), 128 + 2 * core::mem::size_of::<Slot>());
+        let mut b = [0u8; 10];
+        cache.read_at(70, &mut b).unwrap();
+        cache.read_at(75, &mut b).unwrap();
+        assert_eq!(src.reads.get(), 1);
+        assert_eq!(b[0], 75);
+        // Spanning two blocks, the second not cached yet.
+        cache.read_at(120, &mut b).unwrap();
+        assert_eq!(src.reads.get(), 2);
+        assert_eq!(&b[..], &data[120..130]);
+        // Whole blocks go straight through.
+        let mut big = [0u8; 128];
+        cache.read_at(256, &mut big).unwrap();
+        assert_eq!(&big[..], &data[256..384]);
+        // The partial last block of the source.
+        let mut tail = [0u8; 8];
+        cache.read_at(992, &mut tail).unwrap();
+        assert_eq!(&tail[..], &data[992..1000]);
+        assert!(cache.read_at(995, &mut tail).is_err());
+    }
+}

@@ -1,0 +1,179 @@
+//! The lower half of a scan: image → volumes → filesystems → operating systems, collected
+//! into an [`InspectReport`]. Problems inside one volume become `errors` entries and the other
+//! volumes are still read; only an unreadable image or disk fails the whole inspection.
+
+use crate::budget::Budget;
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::fs::{self, FileSystem, FsProbe};
+use crate::image::{self, ImageFormat};
+use crate::io::{ReadAt, Window};
+use crate::os;
+use crate::report::{
+    ErrorReport, ImageReport, InspectReport, OsReport, TableReport, TargetReport, VolumeReport, INSPECT_SCHEMA,
+};
+use crate::volume::{self, Volume, VolumeTable};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A guest disk opened down to its volume table.
+#[derive(Debug)]
+pub struct Disk<'a> {
+    /// Container format of the source.
+    pub format: ImageFormat,
+    /// The guest disk.
+    pub disk: &'a dyn ReadAt,
+    /// Its volumes.
+    pub table: VolumeTable,
+    budget: Budget,
+}
+
+impl core::fmt::Debug for dyn ReadAt + '_ {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ReadAt({} bytes)", self.size())
+    }
+}
+
+/// A volume's filesystem, opened.
+pub type OpenFs<'a> = Box<dyn FileSystem + 'a>;
+
+impl<'a> Disk<'a> {
+    /// Detects the container, opens the guest disk and reads its volume table.
+    pub fn open(source: &'a dyn ReadAt, budget: &Budget) -> Result<Self> {
+        let format = image::detect(source)?;
+        let disk = image::guest_disk(source, format)?;
+        let table = volume::read_volumes(disk, budget)?;
+        Ok(Disk { format, disk, table, budget: budget.clone() })
+    }
+
+    /// The bytes of volume `v`.
+    pub fn volume_bytes(&self, v: &Volume) -> Window<&'a dyn ReadAt> {
+        Window::new(self.disk, v.start, v.size, Layer::Volume, v.scheme.as_str())
+    }
+
+    /// Probes volume `v` and opens its filesystem when coldscan reads that kind.
+    pub fn filesystem(&self, v: &Volume) -> Result<(Option<FsProbe>, Option<OpenFs<'a>>)> {
+        let bytes = self.volume_bytes(v);
+        let Some(probe) = fs::probe(&bytes)? else { return Ok((None, None)) };
+        let opened = fs::open(bytes, &probe, &self.budget)?;
+        Ok((Some(probe), opened))
+    }
+
+    /// The volume called `id`, or, without an id, the first volume that holds an operating
+    /// system (else the first readable filesystem), opened.
+    pub fn open_volume(&self, id: Option<&str>) -> Result<(String, OpenFs<'a>)> {
+        let not_found = Error::new(Layer::Volume, "volume", 0, ErrorKind::NotFound);
+        if let Some(id) = id {
+            let v = self.table.volumes.iter().find(|v| v.id() == id).ok_or(not_found)?;
+            let fs = self.filesystem(v)?.1.ok_or(Error::new(
+                Layer::Fs,
+                "probe",
+                v.start,
+                ErrorKind::Unsupported("no readable filesystem on this volume"),
+            ))?;
+            return Ok((v.id(), fs));
+        }
+        let mut first = None;
+        for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
+            let Ok((_, Some(fs))) = self.filesystem(v) else { continue };
+            if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
+                return Ok((v.id(), fs));
+            }
+            if first.is_none() {
+                first = Some((v.id(), fs));
+            }
+        }
+        first.ok_or(not_found)
+    }
+
+    /// Inspects every volume. `image.path` and `image.bytes_read` are left for the front end.
+    pub fn inspect(&self) -> InspectReport {
+        let mut errors: Vec<ErrorReport> =
+            self.table.warnings.iter().map(|e| ErrorReport::from_error(e, None)).collect();
+        let mut volumes = Vec::new();
+        let mut targets = Vec::new();
+        for v in &self.table.volumes {
+            let id = v.id();
+            let mut report = VolumeReport {
+                id: id.clone(),
+                scheme: v.scheme.as_str(),
+                start: v.start,
+                size: v.size,
+                type_id: v.type_id.clone(),
+                type_name: v.type_name,
+                partition_name: v.name.clone(),
+                partition_uuid: v.guid.clone(),
+                filesystem: None,
+                label: None,
+                uuid: None,
+                error: None,
+            };
+            if !v.is_container() {
+                match self.filesystem(v) {
+                    Ok((probe, opened)) => {
+                        if let Some(p) = probe {
+                            report.filesystem = Some(p.kind);
+                            report.label = p.label;
+                            report.uuid = p.uuid;
+                        }
+                        if let Some(fs) = opened {
+                            if let Some(t) = self.target(&id, fs.as_ref(), &mut errors) {
+                                targets.push(t);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        report.error = Some(alloc::format!("{e}"));
+                        errors.push(ErrorReport::from_error(&e, Some(id.clone())));
+                    }
+                }
+            }
+            volumes.push(report);
+        }
+        InspectReport {
+            schema: INSPECT_SCHEMA,
+            image: ImageReport {
+                path: String::new(),
+                format: self.format.name(),
+                virtual_size: self.disk.size(),
+                bytes_read: 0,
+            },
+            partition_table: TableReport {
+                scheme: self.table.scheme.as_str(),
+                disk_id: self.table.disk_id.clone(),
+                sector_size: self.table.sector_size,
+            },
+            volumes,
+            targets,
+            errors,
+        }
+    }
+
+    fn target(&self, id: &str, fs: &dyn FileSystem, errors: &mut Vec<ErrorReport>) -> Option<TargetReport> {
+        let info = match os::detect(fs, &self.budget) {
+            Ok(Some(info)) => info,
+            Ok(None) => return None,
+            Err(e) => {
+                errors.push(ErrorReport::from_error(&e, Some(String::from(id))));
+                return None;
+            }
+        };
+        let kernels = os::kernels(fs, &self.budget).unwrap_or_else(|e| {
+            errors.push(ErrorReport::from_error(&e, Some(String::from(id))));
+            Vec::new()
+        });
+        Some(TargetReport {
+            volume: String::from(id),
+            os: OsReport {
+                family: info.family,
+                name: info.name,
+                version_id: info.version_id,
+                codename: info.codename,
+                id: info.id,
+                pretty_name: info.pretty_name,
+                source: info.source,
+            },
+            kernels,
+        })
+    }
+}

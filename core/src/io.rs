@@ -1,0 +1,162 @@
+//! Random access: the one trait every layer reads the layer below through.
+//!
+//! Reads name their offset explicitly (no seek-then-read state), so a layer can be shared by
+//! several readers above it and a read never depends on what happened before.
+
+use crate::error::{Error, ErrorKind, Layer, Result};
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+
+/// Random-access, read-only bytes of known size: a file, a guest disk, a partition, a file
+/// inside a filesystem.
+pub trait ReadAt {
+    /// Total size in bytes.
+    fn size(&self) -> u64;
+
+    /// Fills all of `buf` with the bytes at `offset`. Reading past [`ReadAt::size`] is an error
+    /// (`ErrorKind::UnexpectedEof`); a short read never happens.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for Box<T> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+/// In-memory bytes (tests, small embedded structures).
+impl ReadAt for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|start| self.get(start..start.checked_add(buf.len())?))
+            .ok_or_else(|| eof(Layer::Source, "memory", offset, buf.len(), self.size()))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+/// The error for a read of `len` bytes at `offset` that does not fit in `size`.
+pub fn eof(layer: Layer, format: &'static str, offset: u64, len: usize, size: u64) -> Error {
+    Error::new(layer, format, offset, ErrorKind::UnexpectedEof { wanted: len as u64, size })
+}
+
+/// Whether `len` bytes at `offset` lie inside `size` bytes (overflow-safe).
+pub fn fits(offset: u64, len: u64, size: u64) -> bool {
+    offset.checked_add(len).is_some_and(|end| end <= size)
+}
+
+/// Helpers written once for every [`ReadAt`].
+pub trait ReadAtExt: ReadAt {
+    /// Reads a fixed-size array at `offset`.
+    fn read_array<const N: usize>(&self, offset: u64) -> Result<[u8; N]> {
+        let mut buf = [0u8; N];
+        self.read_at(offset, &mut buf)?;
+        Ok(buf)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAtExt for T {}
+
+/// A window `[start, start + len)` of another reader: a partition on a disk, a logical volume,
+/// a member of an archive. Reads outside the window fail with the window's layer and format.
+#[derive(Debug, Clone)]
+pub struct Window<R> {
+    inner: R,
+    start: u64,
+    len: u64,
+    layer: Layer,
+    format: &'static str,
+}
+
+impl<R: ReadAt> Window<R> {
+    /// A window over `inner`. The window may extend past the end of `inner` (a truncated image);
+    /// reads there fail with `UnexpectedEof` from the inner reader.
+    pub fn new(inner: R, start: u64, len: u64, layer: Layer, format: &'static str) -> Self {
+        Window { inner, start, len, layer, format }
+    }
+
+    /// Where the window starts in the inner reader.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+}
+
+impl<R: ReadAt> ReadAt for Window<R> {
+    fn size(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        if !fits(offset, buf.len() as u64, self.len) {
+            return Err(eof(self.layer, self.format, offset, buf.len(), self.len));
+        }
+        self.inner.read_at(self.start + offset, buf)
+    }
+}
+
+/// Little-endian field access on a byte slice whose length the caller has already checked;
+/// out-of-range offsets read as zero instead of panicking, so a parser bug cannot crash a scan.
+pub mod le {
+    /// `u16` at `off`.
+    pub fn u16(b: &[u8], off: usize) -> u16 {
+        u16::from_le_bytes(array(b, off))
+    }
+    /// `u32` at `off`.
+    pub fn u32(b: &[u8], off: usize) -> u32 {
+        u32::from_le_bytes(array(b, off))
+    }
+    /// `u64` at `off`.
+    pub fn u64(b: &[u8], off: usize) -> u64 {
+        u64::from_le_bytes(array(b, off))
+    }
+    fn array<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
+        off.checked_add(N).and_then(|end| b.get(off..end)).and_then(|s| s.try_into().ok()).unwrap_or([0; N])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_bounds() {
+        let data: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+        let w = Window::new(&data[..], 2, 4, Layer::Volume, "test");
+        assert_eq!(w.read_array::<2>(1).unwrap(), [3, 4]);
+        let err = w.read_array::<2>(3).unwrap_err();
+        assert_eq!(err.layer, Layer::Volume);
+        assert_eq!(err.offset, 3);
+        assert!(w.read_array::<1>(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn le_out_of_range_is_zero() {
+        assert_eq!(le::u32(&[1, 0, 0, 0], 0), 1);
+        assert_eq!(le::u32(&[1, 0, 0], 0), 0);
+        assert_eq!(le::u64(&[], usize::MAX), 0);
+    }
+}

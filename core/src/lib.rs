@@ -1,0 +1,43 @@
+//! coldscan-core: the `no_std` heart of coldscan.
+//!
+//! coldscan finds known vulnerabilities in virtual-machine disk images without booting them.
+//! This crate does all the parsing, layer by layer, each layer reading the one below through
+//! the random-access trait [`io::ReadAt`]:
+//!
+//! ```text
+//! source (handed in by a front end)
+//!   └─ image    container format → guest disk            [image]
+//!       └─ volume  MBR (+ EBR chain) · GPT · whole disk   [volume]
+//!           └─ fs   ext2/3/4                              [fs]
+//!               └─ os   os-release & friends, kernels     [os]
+//! ```
+//!
+//! Invariants every module keeps:
+//! - **No I/O of its own.** Front ends hand in a [`io::ReadAt`]; core never opens files.
+//! - **A strict memory budget.** Every allocation whose size comes from the image is charged to
+//!   a [`budget::Budget`] before it is made; going over gives
+//!   [`error::ErrorKind::MemoryLimit`], never an abort. Nothing reads a whole image or file.
+//! - **Hostile input is expected.** Every length, offset and count read from disk is checked,
+//!   every on-disk walk is bounded, and every error names its layer, format and offset.
+//!   No input may panic.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod budget;
+pub mod cache;
+mod crc32;
+pub mod error;
+pub mod fs;
+pub mod image;
+pub mod inspect;
+pub mod io;
+pub mod os;
+pub mod report;
+pub mod volume;
+
+pub use budget::Budget;
+pub use error::{Error, ErrorKind, Layer, Result};
+pub use io::ReadAt;

@@ -1,0 +1,130 @@
+//! The serde model of what coldscan reports. Field names here are the JSON contract
+//! (`../shared/DESIGN.md`): extend, never rename.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+/// Schema id of the `inspect` report.
+pub const INSPECT_SCHEMA: &str = "coldscan/inspect/v1";
+
+/// `coldscan inspect --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    /// Always [`INSPECT_SCHEMA`].
+    pub schema: &'static str,
+    /// The image as a whole.
+    pub image: ImageReport,
+    /// The partition table found (`whole` when none).
+    pub partition_table: TableReport,
+    /// Every volume, in table order.
+    pub volumes: Vec<VolumeReport>,
+    /// Every volume where an operating system was found.
+    pub targets: Vec<TargetReport>,
+    /// Problems met on the way; the scan goes on past them.
+    pub errors: Vec<ErrorReport>,
+}
+
+/// The image container.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    /// Path as given by the user (filled in by the front end).
+    pub path: String,
+    /// Container format and subformat (`raw`, `vmdk-stream`, `qcow2`, …).
+    pub format: &'static str,
+    /// Size of the guest disk in bytes.
+    pub virtual_size: u64,
+    /// Bytes actually read from the source (filled in by the front end).
+    pub bytes_read: u64,
+}
+
+/// The partition table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    /// `gpt`, `mbr` or `whole`.
+    pub scheme: &'static str,
+    /// GPT disk GUID or MBR disk signature.
+    pub disk_id: Option<String>,
+    /// Logical sector size used.
+    pub sector_size: u32,
+}
+
+/// One volume.
+#[derive(Debug, Clone, Serialize)]
+pub struct VolumeReport {
+    /// `gpt:2`, `mbr:5`, `whole`.
+    pub id: String,
+    /// `gpt`, `mbr`, `whole`.
+    pub scheme: &'static str,
+    /// Start in bytes on the guest disk.
+    pub start: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Partition type: GPT type GUID or MBR type (`0x83`).
+    #[serde(rename = "type")]
+    pub type_id: String,
+    /// Human name of the partition type.
+    pub type_name: Option<&'static str>,
+    /// GPT partition name (PARTLABEL).
+    pub partition_name: Option<String>,
+    /// GPT unique partition GUID (PARTUUID).
+    pub partition_uuid: Option<String>,
+    /// Filesystem or content found (`ext4`, `vfat`, `swap`, …), as blkid names it.
+    pub filesystem: Option<&'static str>,
+    /// Filesystem label.
+    pub label: Option<String>,
+    /// Filesystem UUID.
+    pub uuid: Option<String>,
+    /// Why the volume could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// A root filesystem with an operating system.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    /// Volume id.
+    pub volume: String,
+    /// The operating system.
+    pub os: OsReport,
+    /// Installed kernel versions.
+    pub kernels: Vec<String>,
+}
+
+/// The operating system of a target.
+#[derive(Debug, Clone, Serialize)]
+pub struct OsReport {
+    /// Normalised family (`alpine`, `debian`, `rhel`, …).
+    pub family: String,
+    /// `NAME`.
+    pub name: Option<String>,
+    /// `VERSION_ID`.
+    pub version_id: Option<String>,
+    /// `VERSION_CODENAME`.
+    pub codename: Option<String>,
+    /// The distribution's own `ID`.
+    pub id: String,
+    /// `PRETTY_NAME`.
+    pub pretty_name: Option<String>,
+    /// File the information came from.
+    pub source: &'static str,
+}
+
+/// A problem met during the scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    /// Layer: `source`, `image`, `volume`, `fs`, `os`.
+    pub layer: &'static str,
+    /// Volume id, when the problem is inside one.
+    pub volume: Option<String>,
+    /// Byte offset within the layer's input.
+    pub offset: u64,
+    /// One-line description.
+    pub message: String,
+}
+
+impl ErrorReport {
+    /// The report entry for `e`, met inside `volume` if given.
+    pub fn from_error(e: &crate::Error, volume: Option<String>) -> Self {
+        ErrorReport { layer: e.layer.as_str(), volume, offset: e.offset, message: alloc::format!("{e}") }
+    }
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Builds coldscan's test images with real tools (sfdisk, mkfs.ext2/3/4 -d, mkfs.vfat, mcopy,
+# e2fsck -D). Idempotent: rebuilds only when this script changed since the last build.
+#
+#   testdata/make-images.sh [OUTDIR]        (default: testdata/generated)
+#
+# Needs: util-linux (sfdisk, mkswap), e2fsprogs, dosfstools, mtools, python3.
+# Images (all sparse):
+#   tree/                 the source tree every filesystem is populated from
+#   gpt-cloud.raw         GPT like a cloud image: p14 BIOS boot, p15 FAT ESP, p1 ext4 root
+#   mbr-logical.raw       MBR: p1 ext4 (boot), p2 swap, p3 extended → p5 ext3, p6 ext2, p7 ext4 1 KiB
+#   bare-ext4.img         ext4 without a partition table, 4 KiB blocks
+#   large-file.img        ext4 holding one sparse file just over 4 GiB, data at both ends
+#   ext2.img              ext2, 1 KiB blocks: direct, single, double and triple indirect blocks
+#   ext4-1k.img           ext4, 1 KiB blocks, 128-byte inodes: a 40 MiB file whose extent tree
+#                         has depth 1 (it spans block groups)
+#   ext4-inline.img       ext4 with inline_data (small files and directories in the inode)
+#   htree.img             ext4 with a 20,000-entry htree-indexed directory (e2fsck -D)
+#   big-sparse.raw        20 GiB GPT disk with a 20 GiB ext4 root holding the tree
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/generated}
+stamp="$out/.stamp"
+want=$(sha256sum "$0" | cut -c1-16)
+mkdir -p "$(dirname "$out")"
+# Test binaries run in parallel: one builds, the others wait for it.
+exec 9>"$out.lock"
+flock 9
+if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  exit 0
+fi
+rm -rf "$out"
+mkdir -p "$out"
+cd "$out"
+
+export E2FSPROGS_FAKE_TIME=1700000000
+export MTOOLS_SKIP_CHECK=1
+mib=$((1024 * 1024))
+
+# ---- the source tree --------------------------------------------------------------------
+python3 - tree <<'PY'
+import os, random, sys
+root = sys.argv[1]
+rng = random.Random(20261125)
+def write(path, data, mode=0o644):
+    full = os.path.join(root, path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as f:
+        f.write(data)
+    os.chmod(full, mode)
+def rand(n):
+    return rng.randbytes(n)
+# A Debian 12 root in miniature: os-release behind the usual symlink, real dpkg status.
+write("usr/lib/os-release", open("/usr/lib/os-release", "rb").read())
+os.makedirs(f"{root}/etc", exist_ok=True)
+os.symlink("../usr/lib/os-release", f"{root}/etc/os-release")
+write("etc/debian_version", b"12.8\n")
+write("etc/hostname", b"fixture\n")
+write("var/lib/dpkg/status", open("/var/lib/dpkg/status", "rb").read())
+write("boot/vmlinuz-6.1.0-13-amd64", rand(3000), 0o600)
+write("usr/lib/modules/6.1.0-13-amd64/modules.dep", b"kernel/fs/ext4/ext4.ko:\n")
+os.symlink("usr/lib", f"{root}/lib")
+# Files of many sizes: inline-able, one block, many blocks, odd sizes.
+for n in [0, 1, 5, 59, 60, 61, 1023, 1024, 1025, 4095, 4096, 4097, 65536, 300_000]:
+    write(f"data/size-{n}", rand(n))
+write("data/random-3m", rand(3 * 1024 * 1024 + 17))
+write("usr/bin/tool", rand(20_000), 0o4755)
+os.makedirs(f"{root}/tmp", exist_ok=True)
+os.chmod(f"{root}/tmp", 0o1777)
+# Symlinks: relative, absolute (resolved inside the image), long (slow symlink), a loop.
+os.symlink("/etc/hostname", f"{root}/data/abs-link")
+os.symlink("../etc/hostname", f"{root}/data/rel-link")
+os.symlink("x" * 200 + "/../../etc/hostname", f"{root}/data/long-link")
+os.symlink("loop-b", f"{root}/data/loop-a")
+os.symlink("loop-a", f"{root}/data/loop-b")
+# Sparse: a hole between two data runs.
+with open(f"{root}/data/sparse-hole", "wb") as f:
+    f.write(rand(5000)); f.seek(10 * 1024 * 1024); f.write(rand(5000))
+# A directory of 300 entries (several blocks, linear).
+for i in range(300):
+    write(f"many/file-{i:04d}", str(i).encode())
+PY
+
+tree=$PWD/tree
+# part IMAGE SUFFIX: start and size (sectors) of the partition whose node ends in SUFFIX.
+part() {
+  sfdisk --json "$1" | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['partitiontable']['partitions'] if x['node'].endswith('$2')][0]; print(p['start'], p['size'])"
+}
+ext_common=(-q -F -U 6f0c2a1e-1d7c-4b8e-9a61-3c2d1e0f9a01 -E root_owner=0:0,hash_seed=2b1f7e54-3c9a-4d2e-8f10-6a5b4c3d2e1f)
+
+# ---- bare filesystems -------------------------------------------------------------------
+mkfs.ext4 "${ext_common[@]}" -L bare -b 4096 -d "$tree" bare-ext4.img 64M
+
+# large-file: one file just over 4 GiB (i_size_high in use) with data at both ends.
+mkdir -p tree-large
+python3 - tree-large/over-4g <<'PY'
+import sys, random
+rng = random.Random(7)
+with open(sys.argv[1], "wb") as f:
+    f.write(rng.randbytes(70000)); f.seek(4 * 1024**3 + 4096); f.write(rng.randbytes(70000))
+PY
+mkfs.ext4 "${ext_common[@]}" -L large -b 4096 -d tree-large large-file.img 16M
+rm -rf tree-large
+
+# ext2 with 1 KiB blocks: a 70 MiB file needs the triple-indirect block (> 12+256+65536 KiB).
+cp -a "$tree" tree-ext2
+python3 - tree-ext2/data/triple <<'PY'
+import sys, random
+rng = random.Random(9)
+with open(sys.argv[1], "wb") as f:
+    f.write(rng.randbytes(400_000)); f.seek(70 * 1024 * 1024); f.write(rng.randbytes(3000))
+PY
+mkfs.ext2 "${ext_common[@]}" -L ext2 -b 1024 -d tree-ext2 ext2.img 32M
+rm -rf tree-ext2
+
+cp -a "$tree" tree-1k
+head -c $((40 * mib)) /dev/urandom > tree-1k/data/spans-groups
+mkfs.ext4 "${ext_common[@]}" -L onek -b 1024 -I 128 -d tree-1k ext4-1k.img 64M
+rm -rf tree-1k
+mkfs.ext4 "${ext_common[@]}" -L inline -O inline_data -d "$tree" ext4-inline.img 32M
+
+mkdir -p tree-htree/big
+python3 - tree-htree/big <<'PY'
+import os, sys
+for i in range(20000):
+    open(os.path.join(sys.argv[1], f"entry-with-a-longer-name-{i:05d}"), "w").close()
+PY
+cp -a "$tree/etc" "$tree/usr" tree-htree/
+mkfs.ext4 "${ext_common[@]}" -L htree -b 4096 -N 32768 -d tree-htree htree.img 64M
+rm -rf tree-htree
+# mke2fs -d writes linear directories; e2fsck -D indexes them (exit 1 = "fixed", expected).
+e2fsck -fyD htree.img >/dev/null || [[ $? -eq 1 ]]
+
+# ---- GPT disk like a cloud image -----------------------------------------------------------
+truncate -s 128M gpt-cloud.raw
+sfdisk -q gpt-cloud.raw <<'SF'
+label: gpt
+label-id: 6A1C1D3E-5F70-4B8A-9C0D-1E2F3A4B5C6D
+first-lba: 34
+gpt-cloud.raw14 : start=2048,  size=6144,  type=21686148-6449-6E6F-744E-656564454649, uuid=6A1C1D3E-5F70-4B8A-9C0D-00000000000E, name="bios"
+gpt-cloud.raw15 : start=8192,  size=65536, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=6A1C1D3E-5F70-4B8A-9C0D-00000000000F, name="esp"
+gpt-cloud.raw1  : start=73728, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=6A1C1D3E-5F70-4B8A-9C0D-000000000001, name="root"
+SF
+mkfs.vfat --invariant -n EFI -i 1234ABCD --offset 8192 gpt-cloud.raw $((65536 / 2)) >/dev/null 2>&1
+mkdir -p esp/EFI/BOOT && printf 'not really an EFI binary\n' > esp/EFI/BOOT/BOOTX64.EFI
+mcopy -s -m -i gpt-cloud.raw@@$((8192 * 512)) esp/EFI ::/
+rm -rf esp
+read -r s n < <(part gpt-cloud.raw raw1)
+mkfs.ext4 "${ext_common[@]}" -L cloudimg-rootfs -b 4096 -E offset=$((s * 512)) -d "$tree" gpt-cloud.raw $((n / 2))k
+
+# ---- MBR with an extended partition and logicals -----------------------------------------------
+truncate -s 256M mbr-logical.raw
+sfdisk -q mbr-logical.raw <<'SF'
+label: dos
+label-id: 0x12345678
+start=2048, size=48MiB, type=83, bootable
+size=16MiB, type=82
+type=5
+size=48MiB, type=83
+size=48MiB, type=83
+type=83
+SF
+read -r s n < <(part mbr-logical.raw raw1); mkfs.ext4 "${ext_common[@]}" -L mbr-root -E offset=$((s * 512)) -d "$tree" mbr-logical.raw $((n / 2))k
+read -r s n < <(part mbr-logical.raw raw2); dd if=/dev/zero of=swap.img bs=1M count=16 status=none; mkswap -q -L swap swap.img >/dev/null
+dd if=swap.img of=mbr-logical.raw bs=512 seek="$s" conv=notrunc,sparse status=none; rm swap.img
+read -r s n < <(part mbr-logical.raw raw5); mkfs.ext3 "${ext_common[@]}" -L logical5 -E offset=$((s * 512)) -d "$tree" mbr-logical.raw $((n / 2))k
+read -r s n < <(part mbr-logical.raw raw6); mkfs.ext2 "${ext_common[@]}" -L logical6 -E offset=$((s * 512)) -d "$tree" mbr-logical.raw $((n / 2))k
+read -r s n < <(part mbr-logical.raw raw7); mkfs.ext4 "${ext_common[@]}" -L logical7 -b 1024 -E offset=$((s * 512)) -d "$tree" mbr-logical.raw $((n / 2))k
+
+# ---- a 20 GiB sparse disk ------------------------------------------------------------------------
+truncate -s 20G big-sparse.raw
+sfdisk -q big-sparse.raw <<'SF'
+label: gpt
+start=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
+SF
+read -r s n < <(part big-sparse.raw raw1)
+mkfs.ext4 "${ext_common[@]}" -L big -E offset=$((s * 512)) -d "$tree" big-sparse.raw $((n / 2))k
+
+echo "$want" > "$stamp"
+echo "fixtures ready in $out"
