@@ -9,7 +9,7 @@
 
 mod release;
 
-pub use release::{family_of, parse_os_release, ReleaseFile};
+pub use release::{family_of, from_os_release, from_release_file, parse_os_release, ReleaseFile};
 
 use crate::budget::Budget;
 use crate::error::{ErrorKind, Result};

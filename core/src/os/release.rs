@@ -69,7 +69,8 @@ pub fn family_of(id: &str) -> String {
     String::from(family)
 }
 
-pub(super) fn from_os_release(text: &str, source: &'static str) -> OsInfo {
+/// The [`OsInfo`] described by os-release text read from `source`.
+pub fn from_os_release(text: &str, source: &'static str) -> OsInfo {
     let mut info = OsInfo { source, ..OsInfo::default() };
     let mut ubuntu_codename = None;
     parse_os_release(text, |key, value| {
@@ -118,7 +119,9 @@ fn family_from_name(name: &str) -> Option<&'static str> {
     })
 }
 
-pub(super) fn from_release_file(kind: ReleaseFile, text: &str, source: &'static str) -> Option<OsInfo> {
+/// The [`OsInfo`] described by a release file of `kind` read from `source`, if it names a
+/// known distribution.
+pub fn from_release_file(kind: ReleaseFile, text: &str, source: &'static str) -> Option<OsInfo> {
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
     let plain = |family: &str, name: &str| OsInfo {
         family: String::from(family),

@@ -1,0 +1,146 @@
+//! Shared helpers for the integration tests: fixtures built by real tools, the shared test
+//! data, and the independent oracles (debugfs, sfdisk).
+#![allow(dead_code)]
+
+use coldscan::source::FileSource;
+use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};
+use coldscan_core::inspect::Disk;
+use coldscan_core::Budget;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The fixture directory, built by `testdata/make-images.sh` on first use.
+pub fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = workspace().join("testdata/generated");
+        let status = Command::new("bash")
+            .arg(workspace().join("testdata/make-images.sh"))
+            .arg(&dir)
+            .status()
+            .expect("run testdata/make-images.sh");
+        assert!(status.success(), "testdata/make-images.sh failed");
+        dir
+    })
+}
+
+/// `../shared/testdata-real`, or `None` (after printing why) when it is absent.
+pub fn shared_testdata() -> Option<PathBuf> {
+    let dir = workspace().join("../shared/testdata-real");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIP: {} is absent; this test needs the shared test data", dir.display());
+        None
+    }
+}
+
+/// The `coldscan` binary under test.
+pub fn coldscan() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_coldscan"))
+}
+
+/// Runs `coldscan ARGS` and returns (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let out = coldscan().args(args).output().expect("run coldscan");
+    (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// sha256 of a byte slice, hex.
+pub fn sha256(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs debugfs with `commands` on `spec` (an image path, optionally `?offset=N`) and returns
+/// each command's output, in order.
+pub fn debugfs(spec: &str, commands: &[String]) -> Vec<String> {
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), commands.join("\n") + "\n").unwrap();
+    let out = Command::new("debugfs").arg("-f").arg(script.path()).arg(spec).output().expect("run debugfs");
+    assert!(out.status.success(), "debugfs failed: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // With -f, debugfs echoes each command as "debugfs: CMD" before its output.
+    let mut outputs: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("debugfs: ") {
+            outputs.push(String::new());
+        } else if let Some(current) = outputs.last_mut() {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    assert_eq!(outputs.len(), commands.len(), "debugfs output did not split per command");
+    outputs
+}
+
+/// One node met while walking a filesystem through coldscan.
+#[derive(Debug, Clone)]
+pub struct Walked {
+    pub path: String,
+    pub node: NodeId,
+    pub file_type: FileType,
+    pub mode: u16,
+    pub size: u64,
+}
+
+/// Every node below the root of `fs` (not following symlinks), depth first.
+pub fn walk(fs: &dyn FileSystem) -> Vec<Walked> {
+    let mut out = Vec::new();
+    let mut dirs = vec![(String::from(""), fs.root())];
+    while let Some((path, dir)) = dirs.pop() {
+        let mut entries = Vec::new();
+        fs.read_dir(dir, &mut |e| {
+            if e.name != b"." && e.name != b".." {
+                entries.push((String::from_utf8_lossy(e.name).into_owned(), e.node));
+            }
+            Ok(Walk::Continue)
+        })
+        .unwrap_or_else(|e| panic!("read_dir {path}/: {e}"));
+        for (name, node) in entries {
+            let m = fs.metadata(node).unwrap_or_else(|e| panic!("stat {path}/{name}: {e}"));
+            let child = format!("{path}/{name}");
+            if m.file_type == FileType::Directory {
+                dirs.push((child.clone(), node));
+            }
+            out.push(Walked { path: child, node, file_type: m.file_type, mode: m.mode, size: m.size });
+        }
+    }
+    out
+}
+
+/// sha256 of a whole file read through coldscan in 1 MiB pieces.
+pub fn sha256_through(fs: &dyn FileSystem, node: NodeId) -> String {
+    let file = fs.open_file(node).unwrap();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut pos = 0;
+    while pos < file.size() {
+        let n = (file.size() - pos).min(buf.len() as u64) as usize;
+        file.read_at(pos, &mut buf[..n]).unwrap();
+        h.update(&buf[..n]);
+        pos += n as u64;
+    }
+    hex(&h.finalize())
+}
+
+/// Opens `image` and hands its volume `volume` (and the volume's byte offset) to `f`.
+pub fn with_volume<T>(image: &Path, volume: &str, f: impl FnOnce(&dyn FileSystem, u64) -> T) -> T {
+    let source = FileSource::open(image).unwrap();
+    let budget = Budget::default();
+    let disk = Disk::open(&source, &budget).unwrap();
+    let offset = disk.table.volumes.iter().find(|v| v.id() == volume).expect("volume").start;
+    let (_, fs) = disk.open_volume(Some(volume)).unwrap();
+    f(fs.as_ref(), offset)
+}
