@@ -103,10 +103,7 @@ pub fn read_volumes(disk: &dyn ReadAt, budget: &Budget) -> Result<VolumeTable> {
         Err(e) => warnings.push(e),
     }
     match mbr::read(disk, budget, &mut warnings)? {
-        Some(mut table) => {
-            table.warnings = warnings;
-            Ok(table)
-        }
+        Some(table) => Ok(table),
         None => Ok(VolumeTable {
             _charge: None,
             scheme: Scheme::Whole,
