@@ -104,7 +104,8 @@ pub fn run(
     let disk = Disk::open(&source, &budget)?;
     let (_, fs) = disk.open_volume(volume)?;
     let fs = fs.as_ref();
-    let node = resolve(fs, path.as_bytes(), true)?;
+    // Like `ls -l`, a symbolic link named on the command line is listed itself.
+    let node = resolve(fs, path.as_bytes(), false)?;
     let meta = fs.metadata(node)?;
     let emit = |e: Entry, out: &mut dyn Write| -> Result<(), CommandError> {
         match format {
