@@ -28,7 +28,8 @@ fn ls_lists_like_ls_l() {
     let img = fixture("bare-ext4.img");
     let (code, out, err) = run(&["ls", &img, "/data", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
-    let entries: Vec<Value> = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let entries: Vec<Value> =
+        out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
     let find = |name: &str| entries.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
     assert_eq!(find("size-4097")["size"], 4097);
     assert_eq!(find("size-4097")["type"], "file");
@@ -72,7 +73,8 @@ fn unreadable_images_exit_3_with_one_line() {
 
     // A container that is recognised but not read yet is named, not misread as raw.
     let qcow = dir.path().join("disk.img");
-    let made = std::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(&qcow).arg("1M").status();
+    let made =
+        std::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(&qcow).arg("1M").status();
     if made.is_ok_and(|s| s.success()) {
         let (code, _, err) = run(&["inspect", qcow.to_str().unwrap()]);
         assert_eq!(code, 3);
