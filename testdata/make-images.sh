@@ -15,6 +15,9 @@
 #   ext4-1k.img           ext4, 1 KiB blocks, 128-byte inodes: a 40 MiB file whose extent tree
 #                         has depth 1 (it spans block groups)
 #   ext4-inline.img       ext4 with inline_data (small files and directories in the inode)
+#   ext4-metabg.img       ext4, 2 KiB blocks, meta_bg group descriptor layout
+#   ext4-64k.img          ext4 with 64 KiB blocks
+#   ext4-bigalloc.img     ext4 with bigalloc (16 KiB clusters of 4 KiB blocks)
 #   htree.img             ext4 with a 20,000-entry htree-indexed directory (e2fsck -D)
 #   big-sparse.raw        20 GiB GPT disk with a 20 GiB ext4 root holding the tree
 set -euo pipefail
@@ -119,6 +122,9 @@ head -c $((40 * mib)) /dev/urandom > tree-1k/data/spans-groups
 mkfs.ext4 "${ext_common[@]}" -L onek -b 1024 -I 128 -d tree-1k ext4-1k.img 64M
 rm -rf tree-1k
 mkfs.ext4 "${ext_common[@]}" -L inline -O inline_data -d "$tree" ext4-inline.img 32M
+mkfs.ext4 "${ext_common[@]}" -L metabg -b 2048 -O meta_bg,^resize_inode -d "$tree" ext4-metabg.img 64M
+mkfs.ext4 "${ext_common[@]}" -L big-blocks -b 65536 -d "$tree" ext4-64k.img 64M 2>/dev/null
+mkfs.ext4 "${ext_common[@]}" -L bigalloc -b 4096 -O bigalloc -C 16384 -d "$tree" ext4-bigalloc.img 64M 2>/dev/null
 
 mkdir -p tree-htree/big
 python3 - tree-htree/big <<'PY'

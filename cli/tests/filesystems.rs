@@ -135,6 +135,21 @@ fn ext4_inline_data() {
 }
 
 #[test]
+fn ext4_meta_bg_2k_blocks() {
+    compare_with_debugfs("ext4-metabg.img", "whole");
+}
+
+#[test]
+fn ext4_64k_blocks() {
+    compare_with_debugfs("ext4-64k.img", "whole");
+}
+
+#[test]
+fn ext4_bigalloc() {
+    compare_with_debugfs("ext4-bigalloc.img", "whole");
+}
+
+#[test]
 fn htree_directory_lists_completely() {
     compare_with_debugfs("htree.img", "whole");
     let path = fixtures().join("htree.img");

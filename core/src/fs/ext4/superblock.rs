@@ -123,7 +123,18 @@ impl Superblock {
         let blocks_per_group = le::u32(sb, 0x20);
         let inodes_per_group = le::u32(sb, 0x28);
         let inodes_count = le::u32(sb, 0x0);
-        if blocks_per_group == 0 || u64::from(blocks_per_group) > block_size * 8 {
+        // Block bitmaps count clusters: with bigalloc a group spans `cluster ratio` times more
+        // blocks than its bitmap has bits.
+        let cluster_ratio = if le::u32(sb, 0x64) & RO_COMPAT_BIGALLOC != 0 {
+            let log_cluster = le::u32(sb, 0x1C);
+            if log_cluster < log_block || log_cluster - log_block > 16 {
+                return Err(corrupt(0x1C, "s_log_cluster_size"));
+            }
+            1u64 << (log_cluster - log_block)
+        } else {
+            1
+        };
+        if blocks_per_group == 0 || u64::from(blocks_per_group) > block_size * 8 * cluster_ratio {
             return Err(corrupt(0x20, "s_blocks_per_group"));
         }
         if inodes_per_group == 0 || u64::from(inodes_per_group) > block_size * 8 {
