@@ -36,6 +36,7 @@ pub mod inspect;
 pub mod io;
 pub mod os;
 pub mod report;
+pub mod version;
 pub mod volume;
 
 pub use budget::Budget;
