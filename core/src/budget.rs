@@ -122,6 +122,22 @@ impl fmt::Debug for Reservation {
     }
 }
 
+impl Reservation {
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Holds `more` bytes in addition, or fails with `MemoryLimit` naming `layer`/`format`
+    /// and `offset`; on failure the reservation is unchanged.
+    pub fn grow(&mut self, layer: Layer, format: &'static str, offset: u64, more: usize) -> Result<()> {
+        let mut extra = self.budget.reserve(layer, format, offset, more)?;
+        // Fold the new bytes into this reservation; `extra` then releases nothing on drop.
+        self.bytes += core::mem::take(&mut extra.bytes);
+        Ok(())
+    }
+}
+
 impl Drop for Reservation {
     fn drop(&mut self) {
         self.budget.inner.used.fetch_sub(self.bytes, Ordering::Relaxed);
@@ -154,6 +170,24 @@ impl<T> FixedVec<T> {
     /// Removes all items; the capacity (and its charge) stays.
     pub fn clear(&mut self) {
         self.vec.clear();
+    }
+
+    /// Sets the length to `len`, filling new items with `value`; fails with `MemoryLimit`
+    /// when `len` exceeds the charged capacity.
+    pub fn resize(&mut self, len: usize, value: T) -> Result<()>
+    where
+        T: Clone,
+    {
+        if len > self.vec.capacity() {
+            return Err(Error::new(
+                self.layer,
+                self.format,
+                0,
+                ErrorKind::MemoryLimit { wanted: (len * core::mem::size_of::<T>()) as u64, limit: 0 },
+            ));
+        }
+        self.vec.resize(len, value);
+        Ok(())
     }
 
     /// Capacity charged to the budget.

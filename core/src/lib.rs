@@ -35,6 +35,7 @@ pub mod image;
 pub mod inspect;
 pub mod io;
 pub mod os;
+pub mod pkg;
 pub mod report;
 pub mod version;
 pub mod volume;

@@ -1,0 +1,191 @@
+//! The rpm header blob as stored in an rpmdb value: big-endian `il` (entry count) and `dl`
+//! (data length), `il` 16-byte index entries (tag, type, offset, count), then `dl` bytes of
+//! data. Every offset and count is checked against the blob; nothing here can read outside it.
+//! Reference: rpm's lib/header.c and the "RPM file format" documentation.
+
+use crate::error::{Error, ErrorKind, Layer, Result};
+
+const FORMAT: &str = "rpm-header";
+/// rpm's own limit on index entries (`HEADER_TAGS_MAX`).
+const MAX_ENTRIES: u32 = 0xFFFF;
+
+/// Header tags coldscan reads.
+#[allow(missing_docs)]
+pub mod tag {
+    pub const SIGMD5: u32 = 261;
+    pub const NAME: u32 = 1000;
+    pub const VERSION: u32 = 1001;
+    pub const RELEASE: u32 = 1002;
+    pub const EPOCH: u32 = 1003;
+    pub const SUMMARY: u32 = 1004;
+    pub const INSTALLTIME: u32 = 1008;
+    pub const SIZE: u32 = 1009;
+    pub const VENDOR: u32 = 1011;
+    pub const LICENSE: u32 = 1014;
+    pub const ARCH: u32 = 1022;
+    pub const OLDFILENAMES: u32 = 1027;
+    pub const SOURCERPM: u32 = 1044;
+    pub const DIRINDEXES: u32 = 1116;
+    pub const BASENAMES: u32 = 1117;
+    pub const DIRNAMES: u32 = 1118;
+    pub const LONGSIZE: u32 = 5009;
+    pub const MODULARITYLABEL: u32 = 5096;
+}
+
+// Entry data types.
+const TYPE_INT32: u32 = 4;
+const TYPE_INT64: u32 = 5;
+const TYPE_STRING: u32 = 6;
+const TYPE_BIN: u32 = 7;
+const TYPE_STRING_ARRAY: u32 = 8;
+const TYPE_I18NSTRING: u32 = 9;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    tag: u32,
+    kind: u32,
+    offset: u32,
+    count: u32,
+}
+
+/// A validated header blob.
+#[derive(Debug, Clone, Copy)]
+pub struct Header<'a> {
+    index: &'a [u8],
+    data: &'a [u8],
+}
+
+fn be32(b: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes(b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]))
+}
+
+fn corrupt(offset: usize, what: &'static str) -> Error {
+    Error::new(Layer::Fs, FORMAT, offset as u64, ErrorKind::Corrupt(what))
+}
+
+impl<'a> Header<'a> {
+    /// Checks the blob's framing: entry count and data length must fit the blob.
+    pub fn parse(blob: &'a [u8]) -> Result<Self> {
+        if blob.len() < 8 {
+            return Err(corrupt(0, "header blob shorter than its 8-byte preamble"));
+        }
+        let il = be32(blob, 0);
+        let dl = be32(blob, 4);
+        if il == 0 || il > MAX_ENTRIES {
+            return Err(corrupt(0, "header index count"));
+        }
+        let index_len = il as usize * 16;
+        let end = 8usize.checked_add(index_len).and_then(|n| n.checked_add(dl as usize));
+        if end.is_none_or(|end| end > blob.len()) {
+            return Err(corrupt(4, "header index count or data length larger than the blob"));
+        }
+        Ok(Header { index: &blob[8..8 + index_len], data: &blob[8 + index_len..8 + index_len + dl as usize] })
+    }
+
+    fn entries(&self) -> impl Iterator<Item = Entry> + 'a {
+        self.index.chunks_exact(16).map(|e| Entry {
+            tag: be32(e, 0),
+            kind: be32(e, 4),
+            offset: be32(e, 8),
+            count: be32(e, 12),
+        })
+    }
+
+    fn find(&self, tag: u32) -> Option<Entry> {
+        self.entries().find(|e| e.tag == tag)
+    }
+
+    /// The bytes from an entry's offset to the end of the data.
+    fn tail(&self, e: &Entry) -> Option<&'a [u8]> {
+        self.data.get(e.offset as usize..)
+    }
+
+    /// A NUL-terminated string at the start of `bytes`.
+    fn c_str(bytes: &'a [u8]) -> Option<&'a str> {
+        let end = bytes.iter().position(|&b| b == 0)?;
+        core::str::from_utf8(&bytes[..end]).ok()
+    }
+
+    /// A string tag (STRING, or the first of an I18NSTRING/STRING_ARRAY).
+    pub fn string(&self, tag: u32) -> Option<&'a str> {
+        let e = self.find(tag)?;
+        match e.kind {
+            TYPE_STRING | TYPE_I18NSTRING | TYPE_STRING_ARRAY if e.count >= 1 => Self::c_str(self.tail(&e)?),
+            _ => None,
+        }
+    }
+
+    /// The first value of an INT32 (or INT64) tag.
+    pub fn int(&self, tag: u32) -> Option<u64> {
+        let e = self.find(tag)?;
+        let b = self.tail(&e)?;
+        match e.kind {
+            TYPE_INT32 if e.count >= 1 => Some(u64::from(be32(b, 0))).filter(|_| b.len() >= 4),
+            TYPE_INT64 if e.count >= 1 => {
+                b.get(..8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes)
+            }
+            _ => None,
+        }
+    }
+
+    /// The bytes of a BIN tag.
+    pub fn bin(&self, tag: u32) -> Option<&'a [u8]> {
+        let e = self.find(tag)?;
+        if e.kind != TYPE_BIN {
+            return None;
+        }
+        self.tail(&e)?.get(..e.count as usize)
+    }
+
+    /// The strings of a STRING_ARRAY tag, in order (stops at the first malformed one).
+    pub fn strings(&self, tag: u32) -> impl Iterator<Item = &'a str> + 'a {
+        let found = self.find(tag).filter(|e| e.kind == TYPE_STRING_ARRAY);
+        let mut rest = found.and_then(|e| self.tail(&e)).unwrap_or_default();
+        let count = found.map_or(0, |e| e.count);
+        (0..count).map_while(move |_| {
+            let s = Self::c_str(rest)?;
+            rest = &rest[s.len() + 1..];
+            Some(s)
+        })
+    }
+
+    /// The `i`-th value of an INT32 array tag.
+    fn int32_at(&self, e: &Entry, i: u32) -> Option<u32> {
+        let b = self.tail(e)?;
+        (i < e.count && b.len() >= (i as usize + 1) * 4).then(|| be32(b, i as usize * 4))
+    }
+
+    /// Calls `each` with every installed file path (`DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`,
+    /// or the old `OLDFILENAMES`). Fails on an index pointing outside the directory list.
+    pub fn for_each_file(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
+        if self.find(tag::BASENAMES).is_none() {
+            for path in self.strings(tag::OLDFILENAMES) {
+                each("", path);
+            }
+            return Ok(());
+        }
+        let indexes = self.find(tag::DIRINDEXES).filter(|e| e.kind == TYPE_INT32);
+        let dir_count = self.find(tag::DIRNAMES).map_or(0, |e| e.count);
+        // Directory indexes are nearly always ascending: walk the directory list with a cursor
+        // that only restarts when an index goes backwards (no table of directories needed).
+        let mut dirs = self.strings(tag::DIRNAMES);
+        let mut cursor: Option<(u32, &str)> = None;
+        for (i, base) in self.strings(tag::BASENAMES).enumerate() {
+            let want = indexes
+                .and_then(|e| self.int32_at(&e, i as u32))
+                .filter(|&d| d < dir_count)
+                .ok_or_else(|| corrupt(0, "file's directory index outside the directory list"))?;
+            if cursor.is_some_and(|(at, _)| at > want) {
+                dirs = self.strings(tag::DIRNAMES);
+                cursor = None;
+            }
+            while cursor.is_none_or(|(at, _)| at < want) {
+                let next = cursor.map_or(0, |(at, _)| at + 1);
+                let dir = dirs.next().ok_or_else(|| corrupt(0, "directory name"))?;
+                cursor = Some((next, dir));
+            }
+            each(cursor.map_or("", |(_, d)| d), base);
+        }
+        Ok(())
+    }
+}

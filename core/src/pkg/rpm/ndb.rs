@@ -1,0 +1,93 @@
+//! SUSE's NDB rpm database (`Packages.db`, rpm's lib/backend/ndb/rpmpkg.c): a 32-byte header
+//! (`RpmP`, version 0, slot page count), slot pages of 16-byte slots (`Slot`, package index,
+//! block offset, block count), and blobs (`BlbS` header + header blob) addressed in 16-byte
+//! blocks. All fields little-endian. Blob checksums (Adler-32) are not verified.
+
+use super::{BlobResult, MAX_BLOB};
+use crate::budget::Budget;
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::fs::Walk;
+use crate::io::{fits, le, ReadAt};
+
+const FORMAT: &str = "ndb";
+const SLOT_PAGE: u64 = 4096;
+const BLOCK: u64 = 16;
+/// Upper bound on slot pages (rpm never writes more than a few).
+const MAX_SLOT_PAGES: u32 = 2048;
+
+fn err(offset: u64, kind: ErrorKind) -> Error {
+    Error::new(Layer::Fs, FORMAT, offset, kind)
+}
+
+/// Calls `visit` with every header blob in slot order.
+pub fn for_each_blob(
+    db: &dyn ReadAt,
+    budget: &Budget,
+    visit: &mut dyn FnMut(BlobResult<'_>) -> Result<Walk>,
+) -> Result<()> {
+    if db.size() < 32 {
+        return Err(err(0, ErrorKind::UnexpectedEof { wanted: 32, size: db.size() }));
+    }
+    let mut header = [0u8; 32];
+    db.read_at(0, &mut header)?;
+    if &header[0..4] != b"RpmP" {
+        return Err(err(0, ErrorKind::BadMagic));
+    }
+    if le::u32(&header, 4) != 0 {
+        return Err(err(4, ErrorKind::Unsupported("NDB version")));
+    }
+    let slot_pages = le::u32(&header, 12);
+    if slot_pages == 0 || slot_pages > MAX_SLOT_PAGES || !fits(0, u64::from(slot_pages) * SLOT_PAGE, db.size()) {
+        return Err(err(12, ErrorKind::Corrupt("slot page count")));
+    }
+    let mut page = [0u8; SLOT_PAGE as usize];
+    let mut blob = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
+    for p in 0..u64::from(slot_pages) {
+        db.read_at(p * SLOT_PAGE, &mut page)?;
+        // The first two slots of page 0 are the database header.
+        let first = if p == 0 { 2 } else { 0 };
+        for slot in page.chunks_exact(16).skip(first) {
+            let slot_at = p * SLOT_PAGE;
+            if &slot[0..4] != b"Slot" {
+                return Err(err(slot_at, ErrorKind::BadMagic));
+            }
+            let pkg = le::u32(slot, 4);
+            if pkg == 0 {
+                continue;
+            }
+            let blob_at = u64::from(le::u32(slot, 8)) * BLOCK;
+            let result = (|| -> Result<u64> {
+                let mut bh = [0u8; 16];
+                if !fits(blob_at, 16, db.size()) {
+                    return Err(err(blob_at, ErrorKind::Corrupt("slot points past the end of the file")));
+                }
+                db.read_at(blob_at, &mut bh)?;
+                if &bh[0..4] != b"BlbS" {
+                    return Err(err(blob_at, ErrorKind::BadMagic));
+                }
+                if le::u32(&bh, 4) != pkg {
+                    return Err(err(blob_at + 4, ErrorKind::Corrupt("blob belongs to another package")));
+                }
+                let len = le::u32(&bh, 12) as usize;
+                if len > MAX_BLOB || !fits(blob_at + 16, len as u64, db.size()) {
+                    return Err(err(blob_at + 12, ErrorKind::Corrupt("blob length")));
+                }
+                if blob.capacity() < len {
+                    blob = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
+                    blob = budget.zeroed(Layer::Fs, FORMAT, blob_at, len)?;
+                }
+                blob.resize(len, 0)?;
+                db.read_at(blob_at + 16, &mut blob)?;
+                Ok(blob_at + 16)
+            })();
+            let walk = match result {
+                Ok(at) => visit(Ok((&blob[..], at)))?,
+                Err(e) => visit(Err(e))?,
+            };
+            if walk == Walk::Stop {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
