@@ -12,11 +12,17 @@ use common::*;
 use serde_json::Value;
 use std::path::Path;
 
-fn read_db(path: &Path) -> coldscan_core::Result<Inventory> {
+/// Reads a database file, recognised by content (else read as `fallback`, the format its
+/// location implies).
+fn read_as(path: &Path, fallback: DbFormat) -> coldscan_core::Result<Inventory> {
     let file = FileSource::open(path).unwrap();
     let budget = Budget::new(64 << 20);
-    let format = DbFormat::detect(&file)?.unwrap_or(DbFormat::RpmBdb);
+    let format = DbFormat::detect(&file)?.unwrap_or(fallback);
     format.read(&file, None, &path.display().to_string(), &budget)
+}
+
+fn read_db(path: &Path) -> coldscan_core::Result<Inventory> {
+    read_as(path, DbFormat::RpmBdb)
 }
 
 /// The value coldscan gives for an expected-JSON field of an rpm package.
@@ -154,7 +160,8 @@ fn header_blobs() {
             continue;
         }
         listed.unwrap();
-        let want_files: Vec<String> = want["files"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        let want_files: Vec<String> =
+            want["files"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
         assert_eq!(files, want_files, "{file}: installed files");
     }
 }
@@ -172,5 +179,153 @@ fn negative_rpmdbs_are_errors() {
         let budget = Budget::new(1 << 20);
         let e = DbFormat::RpmBdb.read(&file, None, f, &budget).unwrap_err();
         assert!(matches!(e.kind, coldscan_core::ErrorKind::UnexpectedEof { .. }), "{f}: {e}");
+    }
+}
+
+/// Splits a dpkg version into (epoch, upstream, revision) like trivy reports it.
+fn dpkg_parts(full: &str) -> (Option<u64>, String, Option<String>) {
+    let v = coldscan_core::version::dpkg::Version::split(full);
+    let epoch = full.contains(':').then_some(u64::from(v.epoch)).filter(|&e| e != 0);
+    (epoch, v.upstream.to_string(), Some(v.revision.to_string()).filter(|r| !r.is_empty()))
+}
+
+#[test]
+fn dpkg_status_files_match_trivy() {
+    let Some(data) = shared_testdata() else { return };
+    for case in
+        ["trivy-valid", "trivy-corrupsed", "trivy-only-apt", "trivy-third-party", "trivy-md5sums", "trivy-digest"]
+    {
+        let dir = data.join("dpkg").join(case);
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+        let want = expected["package_infos"][0]["packages"].as_array().unwrap();
+        let inv =
+            read_as(&dir.join("var/lib/dpkg/status"), DbFormat::DpkgStatus).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let ours = inv.packages.as_slice();
+        assert_eq!(ours.len(), want.len(), "{case}: count ({:?})", inv.errors);
+        for w in want {
+            let p =
+                ours.iter().find(|p| p.name == w["name"]).unwrap_or_else(|| panic!("{case}: {} missing", w["name"]));
+            let full = p.full_version();
+            let (epoch, upstream, revision) = dpkg_parts(&full);
+            assert_eq!(epoch, w["epoch"].as_u64(), "{case} {} epoch", p.name);
+            assert_eq!(upstream, w["version"].as_str().unwrap(), "{case} {} version", p.name);
+            assert_eq!(revision.as_deref(), w["release"].as_str(), "{case} {} release", p.name);
+            assert_eq!(p.arch.as_deref(), w["arch"].as_str(), "{case} {} arch", p.name);
+            assert_eq!(p.maintainer.as_deref(), w["maintainer"].as_str(), "{case} {} maintainer", p.name);
+            assert_eq!(p.source_name.as_deref(), w["srcName"].as_str(), "{case} {} source", p.name);
+            let (se, sv, sr) = dpkg_parts(p.source_version.as_deref().unwrap());
+            assert_eq!(
+                (se, sv.as_str(), sr.as_deref()),
+                (w["srcEpoch"].as_u64(), w["srcVersion"].as_str().unwrap(), w["srcRelease"].as_str()),
+                "{case} {} source version",
+                p.name
+            );
+        }
+        eprintln!("{case}: {} packages match", ours.len());
+    }
+}
+
+#[test]
+fn dpkg_status_field_rules() {
+    let Some(data) = shared_testdata() else { return };
+    let names = |f: &str| -> Vec<String> {
+        read_as(&data.join("dpkg/osv-scalibr").join(f), DbFormat::DpkgStatus)
+            .unwrap()
+            .packages
+            .as_slice()
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    // Only installed packages count (want install/hold, no error flag, state installed);
+    // a stanza without Status is taken as installed (status.d style).
+    assert_eq!(names("statusfield"), ["wantinstall_installed", "wantnostatus"]);
+    assert_eq!(names("single").len(), 1);
+    assert_eq!(names("trailingnewlines").len(), 1);
+    assert!(names("empty").is_empty());
+    let invalid = read_as(&data.join("dpkg/osv-scalibr/invalid"), DbFormat::DpkgStatus);
+    assert!(invalid.is_err() || invalid.unwrap().packages.is_empty());
+    for f in ["nopackage", "noversion"] {
+        let inv = read_as(&data.join("dpkg/osv-scalibr").join(f), DbFormat::DpkgStatus).unwrap();
+        // The stanzas around the malformed one are still listed.
+        assert_eq!(inv.packages.len(), 2, "{f}");
+        assert_eq!(inv.errors.len(), 1, "{f}: one malformed stanza reported");
+    }
+}
+
+#[test]
+fn this_machines_dpkg_status_matches_dpkg_query() {
+    let out = std::process::Command::new("dpkg-query")
+        .args([
+            "-W",
+            "-f",
+            "${db:Status-Abbrev}\t${Package}\t${Version}\t${source:Package}\t${source:Version}\t${Architecture}\n",
+        ])
+        .output()
+        .unwrap();
+    let mut theirs: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("ii ") || l.starts_with("hi "))
+        .map(|l| l.split_once('\t').unwrap().1.to_string())
+        .collect();
+    let inv = read_as(Path::new("/var/lib/dpkg/status"), DbFormat::DpkgStatus).unwrap();
+    let mut ours: Vec<String> = inv
+        .packages
+        .as_slice()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}",
+                p.name,
+                p.full_version(),
+                p.source_name.as_deref().unwrap_or(""),
+                p.source_version.as_deref().unwrap_or(""),
+                p.arch.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    theirs.sort();
+    ours.sort();
+    assert_eq!(ours, theirs);
+    eprintln!("this machine: {} installed dpkg packages match dpkg-query", ours.len());
+}
+
+#[test]
+fn apk_installed_databases() {
+    let Some(data) = shared_testdata() else { return };
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("apk/osv-scalibr/expected.json")).unwrap()).unwrap();
+    for (file, want) in expected["files"].as_object().unwrap() {
+        let result = read_as(&data.join("apk/osv-scalibr").join(file), DbFormat::ApkInstalled);
+        let want = want.as_array().unwrap();
+        if file == "invalid" {
+            assert!(result.is_err(), "invalid must be an error");
+            continue;
+        }
+        let inv = result.unwrap();
+        let ours = inv.packages.as_slice();
+        assert_eq!(ours.len(), want.len(), "{file}");
+        for (p, w) in ours.iter().zip(want) {
+            let got = serde_json::json!({
+                "name": p.name, "origin": p.source_name.clone().unwrap_or_default(), "version": p.version,
+                "maintainer": p.maintainer.clone().unwrap_or_default(), "arch": p.arch, "license": p.license,
+                "commit": p.commit.clone().unwrap_or_default(),
+            });
+            assert_eq!(&got, w, "{file}");
+        }
+    }
+    // trivy's analyzer sample: file order, names, versions, origins, arch.
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("apk/trivy-analyzer/expected.json")).unwrap()).unwrap();
+    let inv = read_as(&data.join("apk/trivy-analyzer/lib/apk/db/installed"), DbFormat::ApkInstalled).unwrap();
+    let want = expected["packages"].as_array().unwrap();
+    assert_eq!(inv.packages.len(), want.len());
+    for (p, w) in inv.packages.as_slice().iter().zip(want) {
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str(), p.source_name.as_deref(), p.arch.as_deref()),
+            (w["name"].as_str().unwrap(), w["version"].as_str().unwrap(), w["srcName"].as_str(), w["arch"].as_str())
+        );
     }
 }

@@ -40,9 +40,18 @@ impl Stanza {
             return Ok(());
         }
         let (Some(name), Some(full)) = (self.package, self.version) else {
-            inv.errors.push(Error::new(Layer::Fs, FORMAT, self.offset, ErrorKind::Corrupt("stanza without Package or Version")));
+            inv.errors.push(Error::new(
+                Layer::Fs,
+                FORMAT,
+                self.offset,
+                ErrorKind::Corrupt("stanza without Package or Version"),
+            ));
             return Ok(());
         };
+        if crate::version::dpkg::Version::parse(&full).is_err() {
+            inv.errors.push(Error::new(Layer::Fs, FORMAT, self.offset, ErrorKind::Corrupt("invalid Debian version")));
+            return Ok(());
+        }
         let (epoch, version) = match full.split_once(':') {
             Some((e, v)) if e.bytes().all(|c| c.is_ascii_digit()) && !e.is_empty() => (e.parse().ok(), String::from(v)),
             _ => (None, full.clone()),

@@ -235,8 +235,13 @@ impl DbFormat {
             DbFormat::DpkgStatus => (PackageDb::Dpkg, "dpkg-status"),
             DbFormat::ApkInstalled => (PackageDb::Apk, "apk-installed"),
         };
-        let mut inv =
-            Inventory { db, path: String::from(path), format, packages: PackageList::new(budget, format)?, errors: Vec::new() };
+        let mut inv = Inventory {
+            db,
+            path: String::from(path),
+            format,
+            packages: PackageList::new(budget, format)?,
+            errors: Vec::new(),
+        };
         match self {
             DbFormat::RpmBdb | DbFormat::RpmSqlite | DbFormat::RpmNdb => rpm::read(self, file, wal, budget, &mut inv)?,
             DbFormat::DpkgStatus => dpkg::read(file, budget, &mut inv)?,

@@ -106,7 +106,9 @@ pub fn for_each_blob(
             let (key_at, data_at) = (offset_of(i), offset_of(i + 1));
             let key_end = if i == 0 { page_size } else { offset_of(i - 1) };
             if !(PAGE_HEADER..page_size).contains(&data_at) || data_at >= key_at || key_at >= key_end {
-                if visit(Err(err(at + (PAGE_HEADER + 2 * i) as u64, ErrorKind::Corrupt("hash item offset"))))? == Walk::Stop {
+                if visit(Err(err(at + (PAGE_HEADER + 2 * i) as u64, ErrorKind::Corrupt("hash item offset"))))?
+                    == Walk::Stop
+                {
                     return Ok(());
                 }
                 continue;

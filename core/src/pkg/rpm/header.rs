@@ -121,9 +121,7 @@ impl<'a> Header<'a> {
         let b = self.tail(&e)?;
         match e.kind {
             TYPE_INT32 if e.count >= 1 => Some(u64::from(be32(b, 0))).filter(|_| b.len() >= 4),
-            TYPE_INT64 if e.count >= 1 => {
-                b.get(..8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes)
-            }
+            TYPE_INT64 if e.count >= 1 => b.get(..8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes),
             _ => None,
         }
     }

@@ -30,7 +30,9 @@ pub(super) fn read(
     inv: &mut Inventory,
 ) -> Result<()> {
     let mut visit = |blob: BlobResult<'_>| -> Result<Walk> {
-        match blob.and_then(|(b, at)| package_from_header(&Header::parse(b).map_err(|e| at_offset(e, at))?).map(|p| (p, at))) {
+        match blob
+            .and_then(|(b, at)| package_from_header(&Header::parse(b).map_err(|e| at_offset(e, at))?).map(|p| (p, at)))
+        {
             Ok((p, at)) => inv.packages.push(p, at)?,
             Err(e) => inv.errors.push(e),
         }

@@ -173,7 +173,8 @@ impl<'a> Db<'a> {
         // The in-header size is valid only when written by a SQLite that keeps it current.
         let from_file = (file.size() / page_size as u64) as u32;
         let in_header = be32(&h, 28);
-        let mut pages = if in_header != 0 && be32(&h, 24) == be32(&h, 92) { in_header.min(from_file) } else { from_file };
+        let mut pages =
+            if in_header != 0 && be32(&h, 24) == be32(&h, 92) { in_header.min(from_file) } else { from_file };
         let wal = match wal {
             Some(w) => Wal::open(w, page_size, budget)?,
             None => None,
@@ -186,7 +187,10 @@ impl<'a> Db<'a> {
 
     fn read_page(&self, pgno: u32, buf: &mut [u8]) -> Result<()> {
         if pgno == 0 || pgno > self.pages {
-            return Err(err(u64::from(pgno) * self.page_size as u64, ErrorKind::Corrupt("page number outside the database")));
+            return Err(err(
+                u64::from(pgno) * self.page_size as u64,
+                ErrorKind::Corrupt("page number outside the database"),
+            ));
         }
         if let Some(at) = self.wal.as_ref().and_then(|w| w.frame_of(pgno)) {
             let w = self.wal.as_ref().map(|w| w.file).unwrap_or(self.file);
