@@ -20,6 +20,11 @@
 #   ext4-bigalloc.img     ext4 with bigalloc (16 KiB clusters of 4 KiB blocks)
 #   htree.img             ext4 with a 20,000-entry htree-indexed directory (e2fsck -D)
 #   big-sparse.raw        20 GiB GPT disk with a 20 GiB ext4 root holding the tree
+#   rpmdb/                rpm databases made by Debian's rpm from 2,001 rpmbuild packages:
+#                         sqlite/ (rpm's own), bdb-le/ and bdb-be/ (same headers via db_load),
+#                         wal/ (a committed -wal file), each with rpm -qa's expected.tsv
+#   rpm-root.img          ext4 root of a Rocky-like system: the rpmdb under
+#                         /usr/lib/sysimage/rpm, /var/lib/rpm a symlink to it
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -182,6 +187,42 @@ start=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
 SF
 read -r s n < <(part big-sparse.raw raw1)
 mkfs.ext4 "${ext_common[@]}" -L big -E offset=$((s * 512)) -d "$tree" big-sparse.raw $((n / 2))k
+
+# ---- rpm databases written by rpm itself ------------------------------------------------------
+mkdir -p rpm-build rpmdb
+python3 "$here/rpm/gen-spec.py" 2000 > rpm-build/fixture.spec
+rpmbuild --quiet --define "_topdir $PWD/rpm-build" -bb rpm-build/fixture.spec >/dev/null 2>&1
+rpmroot=$PWD/rpm-root
+rpm --root "$rpmroot" --dbpath /usr/lib/sysimage/rpm --initdb
+rpm --root "$rpmroot" --dbpath /usr/lib/sysimage/rpm -i --nodeps --noscripts --justdb \
+  rpm-build/RPMS/*/*.rpm 2>/dev/null
+# rpm -qa as the oracle; a copy is queried because rpm leaves -shm/-wal beside what it opens.
+qf='%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{LICENSE}\t%{VENDOR}\t%{SIZE}\n'
+query() { # query DBDIR BACKEND > expected.tsv
+  local tmp; tmp=$(mktemp -d)
+  cp -r "$1/." "$tmp/"
+  rpm --dbpath "$tmp" --define "_db_backend $2" -qa --qf "$qf" 2>/dev/null | sort
+  rm -rf "$tmp"
+}
+mkdir -p rpmdb/sqlite rpmdb/bdb-le rpmdb/bdb-be
+cp "$rpmroot/usr/lib/sysimage/rpm/rpmdb.sqlite" rpmdb/sqlite/
+rm -f rpmdb/sqlite/rpmdb.sqlite-*
+query rpmdb/sqlite sqlite > rpmdb/sqlite/expected.tsv
+python3 "$here/rpm/to-bdb.py" rpmdb/sqlite/rpmdb.sqlite rpmdb/bdb-le/Packages 1234
+python3 "$here/rpm/to-bdb.py" rpmdb/sqlite/rpmdb.sqlite rpmdb/bdb-be/Packages 4321
+rm -f rpmdb/sqlite/rpmdb.sqlite-*
+query rpmdb/bdb-le bdb_ro > rpmdb/bdb-le/expected.tsv
+query rpmdb/bdb-be bdb_ro > rpmdb/bdb-be/expected.tsv
+python3 "$here/rpm/wal-snapshot.py" rpmdb/sqlite/rpmdb.sqlite rpmdb/wal bash
+query rpmdb/wal sqlite > rpmdb/wal/expected.tsv
+
+# The same database in a Rocky-like root image (Fedora-style sysimage location).
+rm -f "$rpmroot"/usr/lib/sysimage/rpm/rpmdb.sqlite-* "$rpmroot"/usr/lib/sysimage/rpm/.rpm.lock
+mkdir -p "$rpmroot/var/lib" "$rpmroot/etc"
+ln -s ../../usr/lib/sysimage/rpm "$rpmroot/var/lib/rpm"
+printf 'NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.2"\nPRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"\n' > "$rpmroot/etc/os-release"
+mkfs.ext4 "${ext_common[@]}" -L rocky -d "$rpmroot" rpm-root.img 32M
+rm -rf rpm-build
 
 echo "$want" > "$stamp"
 echo "fixtures ready in $out"

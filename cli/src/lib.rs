@@ -2,4 +2,6 @@
 //! `main.rs` only parses arguments and maps results to exit codes.
 
 pub mod commands;
+#[cfg(unix)]
+pub mod hostfs;
 pub mod source;

@@ -30,6 +30,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// List installed packages: of every root in an image, of an extracted root directory,
+    /// or of one package database file (rpmdb, dpkg status, apk installed).
+    Packages {
+        /// Disk image, directory or database file.
+        image: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// List a directory inside the image (read-only), like `ls -l`.
     Ls {
         /// Disk image.
@@ -68,6 +77,7 @@ fn main() -> ExitCode {
     let image = |image: &PathBuf| ImageArgs { image: image.clone(), mem_limit: cli.mem_limit };
     let result = match &cli.command {
         Command::Inspect { image: path, format } => commands::inspect::run(&image(path), *format, &mut out),
+        Command::Packages { image: path, format } => commands::packages::run(&image(path), *format, &mut out),
         Command::Ls { image: path, path: inner, volume, format } => {
             commands::ls::run(&image(path), inner, volume.as_deref(), *format, &mut out)
         }

@@ -24,6 +24,11 @@ impl FileSource {
         Ok(FileSource { file, size, bytes_read: AtomicU64::new(0) })
     }
 
+    /// Whether the file is empty.
+    pub fn size_is_zero(&self) -> bool {
+        self.size == 0
+    }
+
     /// Bytes read so far.
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)

@@ -1,5 +1,5 @@
-//! The lower half of a scan: image → volumes → filesystems → operating systems, collected
-//! into an [`InspectReport`]. Problems inside one volume become `errors` entries and the other
+//! The lower half of a scan: image → volumes → filesystems → operating systems and installed
+//! packages, collected into an [`InspectReport`] (or the `packages` report). Problems inside one volume become `errors` entries and the other
 //! volumes are still read; only an unreadable image or disk fails the whole inspection.
 
 use crate::budget::Budget;
@@ -7,9 +7,11 @@ use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::{self, FileSystem, FsProbe};
 use crate::image::{self, ImageFormat};
 use crate::io::{ReadAt, Window};
-use crate::os;
+use crate::os::{self, OsInfo};
+use crate::pkg::{self, Inventory};
 use crate::report::{
-    ErrorReport, ImageReport, InspectReport, OsReport, TableReport, TargetReport, VolumeReport, INSPECT_SCHEMA,
+    DatabaseReport, ErrorReport, ImageReport, InspectReport, OsReport, PackageReport, PackageTargetReport, TableReport,
+    TargetReport, VolumeReport, INSPECT_SCHEMA,
 };
 use crate::volume::{self, Volume, VolumeTable};
 use alloc::boxed::Box;
@@ -150,30 +152,115 @@ impl<'a> Disk<'a> {
     }
 
     fn target(&self, id: &str, fs: &dyn FileSystem, errors: &mut Vec<ErrorReport>) -> Option<TargetReport> {
-        let info = match os::detect(fs, &self.budget) {
-            Ok(Some(info)) => info,
-            Ok(None) => return None,
-            Err(e) => {
-                errors.push(ErrorReport::from_error(&e, Some(String::from(id))));
-                return None;
-            }
-        };
-        let kernels = os::kernels(fs, &self.budget).unwrap_or_else(|e| {
-            errors.push(ErrorReport::from_error(&e, Some(String::from(id))));
-            Vec::new()
-        });
+        let root = RootScan::scan(fs, &self.budget);
+        errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(String::from(id)))));
+        let os = root.os.as_ref()?;
         Some(TargetReport {
             volume: String::from(id),
-            os: OsReport {
-                family: info.family,
-                name: info.name,
-                version_id: info.version_id,
-                codename: info.codename,
-                id: info.id,
-                pretty_name: info.pretty_name,
-                source: info.source,
-            },
-            kernels,
+            os: os_report(os),
+            kernels: root.kernels.clone(),
+            package_databases: root.databases(),
         })
+    }
+
+    /// Every root (volume with an OS or a package database) and its packages.
+    pub fn package_targets(&self, errors: &mut Vec<ErrorReport>) -> Vec<PackageTargetReport> {
+        errors.extend(self.table.warnings.iter().map(|e| ErrorReport::from_error(e, None)));
+        let mut targets = Vec::new();
+        for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
+            let id = v.id();
+            let fs = match self.filesystem(v) {
+                Ok((_, Some(fs))) => fs,
+                Ok(_) => continue,
+                Err(e) => {
+                    errors.push(ErrorReport::from_error(&e, Some(id)));
+                    continue;
+                }
+            };
+            let root = RootScan::scan(fs.as_ref(), &self.budget);
+            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+            if root.os.is_some() || !root.inventories.is_empty() {
+                targets.push(root.package_target(id));
+            }
+        }
+        targets
+    }
+}
+
+/// The report form of an [`OsInfo`].
+pub fn os_report(info: &OsInfo) -> OsReport {
+    OsReport {
+        family: info.family.clone(),
+        name: info.name.clone(),
+        version_id: info.version_id.clone(),
+        codename: info.codename.clone(),
+        id: info.id.clone(),
+        pretty_name: info.pretty_name.clone(),
+        source: info.source,
+    }
+}
+
+/// What one root filesystem holds: operating system, kernels, package databases.
+#[derive(Debug)]
+pub struct RootScan {
+    /// The operating system, if found.
+    pub os: Option<OsInfo>,
+    /// Installed kernel versions.
+    pub kernels: Vec<String>,
+    /// Package databases read.
+    pub inventories: Vec<Inventory>,
+    /// Problems met (unreadable databases, damaged records, unreadable release files).
+    pub errors: Vec<Error>,
+}
+
+impl RootScan {
+    /// Scans a root filesystem (an image volume or a host directory).
+    pub fn scan(fs: &dyn FileSystem, budget: &Budget) -> Self {
+        let mut errors = Vec::new();
+        let os = os::detect(fs, budget).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+        let kernels = if os.is_some() {
+            os::kernels(fs, budget).unwrap_or_else(|e| {
+                errors.push(e);
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        let (inventories, db_errors) = pkg::find_and_read(fs, budget);
+        errors.extend(db_errors);
+        for inv in &inventories {
+            errors.extend(inv.errors.iter().copied());
+        }
+        RootScan { os, kernels, inventories, errors }
+    }
+
+    /// Package databases with their counts.
+    pub fn databases(&self) -> Vec<DatabaseReport> {
+        self.inventories
+            .iter()
+            .map(|i| DatabaseReport {
+                db: i.db.as_str(),
+                format: i.format,
+                path: i.path.clone(),
+                packages: i.packages.len(),
+            })
+            .collect()
+    }
+
+    /// The `packages` report entry for this root.
+    pub fn package_target(&self, volume: String) -> PackageTargetReport {
+        PackageTargetReport {
+            volume,
+            os: self.os.as_ref().map(os_report),
+            package_databases: self.databases(),
+            packages: self
+                .inventories
+                .iter()
+                .flat_map(|i| i.packages.as_slice().iter().map(PackageReport::from_package))
+                .collect(),
+        }
     }
 }

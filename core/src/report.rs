@@ -88,6 +88,102 @@ pub struct TargetReport {
     pub os: OsReport,
     /// Installed kernel versions.
     pub kernels: Vec<String>,
+    /// Package databases found, with their package counts.
+    pub package_databases: Vec<DatabaseReport>,
+}
+
+/// A package database found on a root.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseReport {
+    /// `rpm`, `dpkg`, `apk`.
+    pub db: &'static str,
+    /// On-disk format (`bdb`, `sqlite`, `ndb`, `dpkg-status`, `apk-installed`).
+    pub format: &'static str,
+    /// Path inside the root.
+    pub path: String,
+    /// Packages listed.
+    pub packages: usize,
+}
+
+/// One installed package (the report contract's `packages[]` entry, plus detail).
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageReport {
+    /// Name.
+    pub name: String,
+    /// Version in the distribution's full form (`[epoch:]version-release` for rpm).
+    pub version: String,
+    /// Source package name.
+    pub source_name: Option<String>,
+    /// Source package version, full form.
+    pub source_version: Option<String>,
+    /// Architecture.
+    pub arch: Option<String>,
+    /// `rpm`, `dpkg`, `apk`.
+    pub db: &'static str,
+    /// Epoch, when set.
+    pub epoch: Option<u64>,
+    /// Licence as declared.
+    pub license: Option<String>,
+    /// Vendor (rpm) or maintainer (dpkg, apk).
+    pub vendor: Option<String>,
+    /// rpm modularity label.
+    pub modularity_label: Option<String>,
+}
+
+impl PackageReport {
+    /// The report entry for a package.
+    pub fn from_package(p: &crate::pkg::Package) -> Self {
+        PackageReport {
+            name: p.name.clone(),
+            version: p.full_version(),
+            source_name: p.source_name.clone().or_else(|| Some(p.name.clone())),
+            source_version: p.source_version.clone().or_else(|| Some(p.full_version())),
+            arch: p.arch.clone(),
+            db: p.db.map_or("unknown", |d| d.as_str()),
+            epoch: p.epoch,
+            license: p.license.clone(),
+            vendor: p.vendor.clone().or_else(|| p.maintainer.clone()),
+            modularity_label: p.modularity_label.clone(),
+        }
+    }
+}
+
+/// `coldscan packages --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackagesReport {
+    /// Always [`PACKAGES_SCHEMA`].
+    pub schema: &'static str,
+    /// What was read: an image, a directory or a database file.
+    pub source: SourceReport,
+    /// One entry per root (or per database file).
+    pub targets: Vec<PackageTargetReport>,
+    /// Problems met on the way.
+    pub errors: Vec<ErrorReport>,
+}
+
+/// Schema id of the `packages` report.
+pub const PACKAGES_SCHEMA: &str = "coldscan/packages/v1";
+
+/// The input of a `packages` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// Path as given.
+    pub path: String,
+    /// `image`, `dir` or `db`.
+    pub kind: &'static str,
+}
+
+/// The packages of one root.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageTargetReport {
+    /// Volume id (`whole` for a directory or database file).
+    pub volume: String,
+    /// The operating system, when found.
+    pub os: Option<OsReport>,
+    /// Databases read.
+    pub package_databases: Vec<DatabaseReport>,
+    /// Every package, database by database in database order.
+    pub packages: Vec<PackageReport>,
 }
 
 /// The operating system of a target.

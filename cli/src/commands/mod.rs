@@ -4,6 +4,7 @@
 pub mod cat;
 pub mod inspect;
 pub mod ls;
+pub mod packages;
 
 use crate::source::FileSource;
 use coldscan_core::Budget;
