@@ -30,7 +30,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/generated}
 stamp="$out/.stamp"
-want=$(sha256sum "$0" | cut -c1-16)
+want=$(cat "$0" "$here"/rpm/* | sha256sum | cut -c1-16)
 mkdir -p "$(dirname "$out")"
 # Test binaries run in parallel: one builds, the others wait for it.
 exec 9>"$out.lock"

@@ -13,6 +13,8 @@ real = [
     ("glibc", None, "2.17", "317.el7", "x86_64"),
     ("curl", None, "7.76.1", "19.el9", "x86_64"),
     ("tzdata", None, "2023c", "1.el9", "noarch"),
+    # A header far larger than a database page (long description): multi-page overflow chains.
+    ("bigheader", None, "1.0", "1", "noarch"),
 ]
 out = [
     "Name: fixture-base", "Version: 1.0", "Release: 1", "Summary: rpmdb fixture base", "License: MIT",
@@ -42,7 +44,8 @@ for name, epoch, version, release, arch, has_file in packages:
         out.append(f"Epoch: {epoch}")
     if arch == "noarch":
         out.append("BuildArch: noarch")
-    out += [f"%description -n {name}", f"Fixture package {name}.", f"%files -n {name}"]
+    description = f"Fixture package {name}." if name != "bigheader" else "\n".join(f"Line {n} of a long description." for n in range(1200))
+    out += [f"%description -n {name}", description, f"%files -n {name}"]
     if has_file:
         out.append(f"/usr/share/fixture/{name}.txt")
     out.append("")

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 src, dst, order = sys.argv[1], sys.argv[2], sys.argv[3]
-rows = sqlite3.connect(f"file:{src}?mode=ro", uri=True).execute("SELECT hnum, blob FROM Packages ORDER BY hnum").fetchall()
+rows = sqlite3.connect(f"file:{src}?immutable=1", uri=True).execute("SELECT hnum, blob FROM Packages ORDER BY hnum").fetchall()
 lines = ["VERSION=3", "format=bytevalue", "type=hash", "db_pagesize=4096", f"db_lorder={order}", "HEADER=END"]
 lines += [" " + struct.pack("<I", 0).hex(), " " + struct.pack("<I", max(r[0] for r in rows)).hex()]
 for hnum, blob in rows:

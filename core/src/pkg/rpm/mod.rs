@@ -18,7 +18,8 @@ use alloc::string::String;
 /// Largest header blob accepted (rpm itself stops at 256 MiB; real ones are under 4 MiB).
 pub const MAX_BLOB: usize = 64 << 20;
 
-/// A header blob found in a database, or why a record could not be read.
+/// A header blob (or SQLite row payload) found in a database with its file offset, or why a
+/// record could not be read.
 pub type BlobResult<'a> = core::result::Result<(&'a [u8], u64), Error>;
 
 /// Reads every package of an rpm database into `inv`.
@@ -38,11 +39,20 @@ pub(super) fn read(
         }
         Ok(Walk::Continue)
     };
-    match format {
+    let walked = match format {
         DbFormat::RpmBdb => bdb::for_each_blob(file, budget, &mut visit),
         DbFormat::RpmSqlite => sqlite::for_each_blob(file, wal, budget, &mut visit),
         DbFormat::RpmNdb => ndb::for_each_blob(file, budget, &mut visit),
         DbFormat::DpkgStatus | DbFormat::ApkInstalled => Ok(()),
+    };
+    match walked {
+        // A walk that broke off part way (a looping b-tree, a truncated file) keeps what it
+        // listed before; one that listed nothing is an unreadable database.
+        Err(e) if !inv.packages.is_empty() => {
+            inv.errors.push(e);
+            Ok(())
+        }
+        other => other,
     }
 }
 

@@ -210,14 +210,16 @@ impl<'a> Db<'a> {
         &self,
         root: u32,
         budget: &Budget,
-        each: &mut dyn FnMut(core::result::Result<(&[u8], u64), Error>) -> Result<Walk>,
+        each: &mut dyn FnMut(BlobResult<'_>) -> Result<Walk>,
     ) -> Result<()> {
         let mut pages: Vec<FixedVec<u8>> = Vec::new();
         // (page number, next cell to visit) per level.
         let mut stack: Vec<(u32, usize)> = alloc::vec![(root, 0)];
         let mut payload = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
         let mut overflow = budget.zeroed(Layer::Fs, FORMAT, 0, self.page_size)?;
-        let mut visited = 0u64;
+        // One bit per page: a tree never reaches a page twice, so a second visit is a loop
+        // (caught before any row is listed twice).
+        let mut visited = budget.zeroed(Layer::Fs, FORMAT, 0, (self.pages as usize).div_ceil(8))?;
         while let Some(&(pgno, next)) = stack.last() {
             let depth = stack.len() - 1;
             if depth >= MAX_DEPTH {
@@ -228,9 +230,14 @@ impl<'a> Db<'a> {
             }
             let page = &mut pages[depth];
             if next == 0 {
-                visited += 1;
-                if visited > u64::from(self.pages) {
-                    return Err(err(0, ErrorKind::LoopLimit("SQLite b-tree (a page is reached twice)")));
+                let (byte, bit) = ((pgno as usize - 1) / 8, (pgno - 1) % 8);
+                match visited.get_mut(byte) {
+                    Some(b) if *b & (1 << bit) != 0 => {
+                        let at = u64::from(pgno - 1) * self.page_size as u64;
+                        return Err(err(at, ErrorKind::LoopLimit("SQLite b-tree (a page is reached twice)")));
+                    }
+                    Some(b) => *b |= 1 << bit,
+                    None => {}
                 }
             }
             self.read_page(pgno, page)?;
