@@ -2,6 +2,7 @@
 //! `main.rs` only parses arguments and maps results to exit codes.
 
 pub mod commands;
+pub mod cyclonedx;
 #[cfg(unix)]
 pub mod hostfs;
 pub mod source;

@@ -1,7 +1,7 @@
 //! `coldscan`: find known vulnerabilities in virtual-machine disk images without booting them.
 
 use clap::{Parser, Subcommand};
-use coldscan::commands::{self, CommandError, Format, ImageArgs};
+use coldscan::commands::{self, CommandError, Format, ImageArgs, PackagesFormat};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,8 +36,8 @@ enum Command {
         /// Disk image, directory or database file.
         image: PathBuf,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = PackagesFormat::Table)]
+        format: PackagesFormat,
     },
     /// List a directory inside the image (read-only), like `ls -l`.
     Ls {

@@ -122,3 +122,40 @@ fn mem_limit_flag_reaches_the_core() {
     let root = r["volumes"].as_array().unwrap().iter().find(|v| v["id"] == "gpt:1").unwrap();
     assert!(root["error"].as_str().unwrap().contains("memory budget exceeded"));
 }
+
+#[test]
+fn packages_cyclonedx_round_trips_and_validates() {
+    use cyclonedx_bom::models::bom::Bom;
+    use cyclonedx_bom::validation::Validate;
+    let (code, out, err) = run(&["packages", "--format", "cyclonedx", &fixture("rpm-root.img")]);
+    assert_eq!(code, 0, "{err}");
+    let bom = Bom::parse_from_json_v1_5(&out[..]).expect("CycloneDX 1.5 JSON");
+    let result = bom.validate();
+    assert!(result.passed(), "{result:?}");
+    let components = bom.components.unwrap().0;
+    let expected = std::fs::read_to_string(fixtures().join("rpmdb/sqlite/expected.tsv")).unwrap().lines().count();
+    assert_eq!(components.len(), expected + 1, "packages plus the operating system");
+    let purls: Vec<String> = components.iter().filter_map(|c| c.purl.as_ref().map(|p| p.to_string())).collect();
+    assert!(
+        purls.contains(&String::from("pkg:rpm/rocky/openssl-libs@1.0.2k-19.el7?arch=x86_64&distro=rocky-9.2&epoch=1")),
+        "{:?}",
+        &purls[..3]
+    );
+}
+
+#[test]
+fn packages_of_a_directory_and_a_database_file() {
+    let tree = fixtures().join("tree");
+    let (code, out, err) = run(&["packages", "--format", "json", tree.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["source"]["kind"], "dir");
+    assert_eq!(r["targets"][0]["os"]["source"], "/etc/os-release", "the symlink is resolved inside the directory");
+    assert!(r["targets"][0]["packages"].as_array().unwrap().len() > 50);
+    let db = fixtures().join("rpmdb/bdb-be/Packages");
+    let (code, out, _) = run(&["packages", "--format", "json", db.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["source"]["kind"], "db");
+    assert_eq!(r["targets"][0]["package_databases"][0]["format"], "bdb");
+}

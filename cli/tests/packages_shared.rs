@@ -329,3 +329,30 @@ fn apk_installed_databases() {
         );
     }
 }
+
+/// Every dpkg and apk sample in the shared data parses without a panic; files with packages
+/// give packages (the ones without expectations included).
+#[test]
+fn every_shared_text_database_parses() {
+    let Some(data) = shared_testdata() else { return };
+    let mut files = 0;
+    for (dir, format) in [("dpkg", DbFormat::DpkgStatus), ("apk", DbFormat::ApkInstalled)] {
+        let mut stack = vec![data.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if !path.extension().is_some_and(|e| e == "json" || e == "md5sums" || e == "list") {
+                    let _ = read_as(&path, format);
+                    files += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{files} text databases parsed");
+    let scancode = read_as(&data.join("dpkg/scancode/basic/status"), DbFormat::DpkgStatus).unwrap();
+    assert!(!scancode.packages.is_empty());
+    let texlive = read_as(&data.join("dpkg/claircore/texlive.status"), DbFormat::DpkgStatus).unwrap();
+    assert!(texlive.packages.len() > 100, "{}", texlive.packages.len());
+}

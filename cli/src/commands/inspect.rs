@@ -83,6 +83,9 @@ fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
             os.source
         )?;
         writeln!(out, "  kernels: {}", if t.kernels.is_empty() { "-".to_string() } else { t.kernels.join(", ") })?;
+        for d in &t.package_databases {
+            writeln!(out, "  packages: {} {} ({}, {})", d.packages, d.db, d.format, d.path)?;
+        }
     }
     if !r.errors.is_empty() {
         writeln!(out)?;

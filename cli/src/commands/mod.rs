@@ -20,6 +20,17 @@ pub enum Format {
     Json,
 }
 
+/// Output formats of `packages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackagesFormat {
+    /// Aligned text for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// CycloneDX 1.5 JSON SBOM.
+    Cyclonedx,
+}
+
 /// Why a command failed.
 #[derive(Debug)]
 pub enum CommandError {

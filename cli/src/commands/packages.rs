@@ -1,7 +1,7 @@
 //! `coldscan packages IMAGE|DIR|DBFILE`: the installed packages of every root in an image, of
 //! an extracted root directory, or of a single package database file (recognised by content).
 
-use super::{CommandError, Format, ImageArgs};
+use super::{CommandError, ImageArgs, PackagesFormat};
 use crate::hostfs::HostDir;
 use crate::source::FileSource;
 use coldscan_core::image::{self, ImageFormat};
@@ -67,14 +67,22 @@ fn read_database(
 }
 
 /// Runs `packages`, writing the report in `format` to `out`.
-pub fn run(args: &ImageArgs, format: Format, out: &mut dyn Write) -> Result<(), CommandError> {
+pub fn run(args: &ImageArgs, format: PackagesFormat, out: &mut dyn Write) -> Result<(), CommandError> {
     let report = report(args)?;
     match format {
-        Format::Json => {
+        PackagesFormat::Cyclonedx => {
+            let bom = crate::cyclonedx::packages_bom(&report.source.path, &report.targets);
+            let mut json = Vec::new();
+            bom.output_as_json_v1_5(&mut json)
+                .map_err(|e| CommandError::Output(std::io::Error::other(e.to_string())))?;
+            out.write_all(&json)?;
+            writeln!(out)?;
+        }
+        PackagesFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
-        Format::Table => {
+        PackagesFormat::Table => {
             for t in &report.targets {
                 let os =
                     t.os.as_ref().and_then(|o| o.pretty_name.clone().or_else(|| o.name.clone())).unwrap_or_default();

@@ -1,0 +1,76 @@
+//! CycloneDX 1.5 output, built with the `cyclonedx-bom` crate: one operating-system component
+//! per root, its packages as library components with package URLs
+//! (`pkg:deb/debian/openssl@3.0.11-1?arch=amd64&distro=debian-12`, as trivy writes them).
+
+use coldscan_core::report::{OsReport, PackageReport, PackageTargetReport};
+use cyclonedx_bom::models::bom::Bom;
+use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::metadata::Metadata;
+use cyclonedx_bom::models::tool::{Tool, Tools};
+use cyclonedx_bom::prelude::{NormalizedString, Purl, SpecVersion};
+use std::str::FromStr;
+
+/// The package URL of `p` on an OS of `os`.
+pub fn purl(p: &PackageReport, os: Option<&OsReport>) -> Option<String> {
+    let kind = match p.db {
+        "dpkg" => "deb",
+        "rpm" => "rpm",
+        "apk" => "apk",
+        _ => return None,
+    };
+    let mut url = packageurl::PackageUrl::new(kind, p.name.as_str()).ok()?;
+    if let Some(os) = os {
+        url.with_namespace(os.id.clone());
+        if let Some(v) = &os.version_id {
+            url.add_qualifier("distro", format!("{}-{v}", os.id)).ok()?;
+        }
+    }
+    // The epoch goes in its own qualifier, not in the version.
+    let version = match p.epoch {
+        Some(e) => p.version.strip_prefix(&format!("{e}:")).unwrap_or(&p.version).to_string(),
+        None => p.version.clone(),
+    };
+    url.with_version(version);
+    if let Some(arch) = &p.arch {
+        url.add_qualifier("arch", arch.clone()).ok()?;
+    }
+    if let Some(e) = p.epoch.filter(|&e| e != 0) {
+        url.add_qualifier("epoch", e.to_string()).ok()?;
+    }
+    Some(url.to_string())
+}
+
+/// A CycloneDX BOM of the packages of `targets`, describing `subject` (the image or path).
+pub fn packages_bom(subject: &str, targets: &[PackageTargetReport]) -> Bom {
+    let mut components = Vec::new();
+    for (t, target) in targets.iter().enumerate() {
+        let os = target.os.as_ref();
+        if let Some(os) = os {
+            let mut c = Component::new(
+                Classification::OperatingSystem,
+                &os.family,
+                os.version_id.as_deref().unwrap_or(""),
+                Some(format!("os:{}", target.volume)),
+            );
+            c.description = os.pretty_name.as_deref().map(NormalizedString::new);
+            components.push(c);
+        }
+        for (i, p) in target.packages.iter().enumerate() {
+            let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(format!("pkg:{t}:{i}")));
+            c.purl = purl(p, os).and_then(|u| Purl::from_str(&u).ok());
+            c.publisher = p.vendor.as_deref().map(NormalizedString::new);
+            components.push(c);
+        }
+    }
+    let subject = Component::new(Classification::Container, subject, "", Some(String::from("subject")));
+    Bom {
+        spec_version: SpecVersion::V1_5,
+        metadata: Some(Metadata {
+            component: Some(subject),
+            tools: Some(Tools::List(vec![Tool::new("coldscan", "coldscan", env!("CARGO_PKG_VERSION"))])),
+            ..Metadata::default()
+        }),
+        components: Some(Components(components)),
+        ..Bom::default()
+    }
+}
