@@ -98,20 +98,7 @@ fn rpm_root_inside_an_image() {
 
 #[test]
 fn dpkg_inside_images_matches_dpkg_query() {
-    let admindir = fixtures().join("tree/var/lib/dpkg");
-    let out = std::process::Command::new("dpkg-query")
-        .arg(format!("--admindir={}", admindir.display()))
-        .args(["-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${source:Package}\t${source:Version}\n"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut theirs: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| l.starts_with("ii ") || l.starts_with("hi "))
-        .map(|l| l.split_once('\t').unwrap().1.to_string())
-        .collect();
-    theirs.sort();
+    let theirs = dpkg_query_installed(Some(&fixtures().join("tree/var/lib/dpkg")), "");
     for (image, volume) in [("gpt-cloud.raw", "gpt:1"), ("mbr-logical.raw", "mbr:6"), ("big-sparse.raw", "gpt:1")] {
         let (code, out, err) = run(&["packages", "--format", "json", fixtures().join(image).to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");

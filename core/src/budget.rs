@@ -104,6 +104,26 @@ impl Budget {
     }
 }
 
+impl Budget {
+    /// Makes `buf` (a buffer reused record after record) `len` bytes long: it keeps its
+    /// allocation when that is large enough, else the old one (and its charge) is released
+    /// before a larger one is charged.
+    pub fn reuse(
+        &self,
+        buf: &mut FixedVec<u8>,
+        layer: Layer,
+        format: &'static str,
+        offset: u64,
+        len: usize,
+    ) -> Result<()> {
+        if buf.capacity() < len {
+            *buf = self.zeroed(layer, format, offset, 0)?;
+            *buf = self.zeroed(layer, format, offset, len)?;
+        }
+        buf.resize(len, 0)
+    }
+}
+
 impl Default for Budget {
     fn default() -> Self {
         Budget::new(DEFAULT_LIMIT)

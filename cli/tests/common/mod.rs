@@ -2,6 +2,8 @@
 //! data, and the independent oracles (debugfs, sfdisk).
 #![allow(dead_code)]
 
+pub mod counting;
+
 use coldscan::source::FileSource;
 use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};
 use coldscan_core::inspect::Disk;
@@ -143,4 +145,26 @@ pub fn with_volume<T>(image: &Path, volume: &str, f: impl FnOnce(&dyn FileSystem
     let offset = disk.table.volumes.iter().find(|v| v.id() == volume).expect("volume").start;
     let (_, fs) = disk.open_volume(Some(volume)).unwrap();
     f(fs.as_ref(), offset)
+}
+
+/// Installed packages as `dpkg-query` lists them: `name\tversion\tsource\tsource version`
+/// lines, sorted; `admindir` is a dpkg database directory (default: this machine's).
+pub fn dpkg_query_installed(admindir: Option<&Path>, extra_format: &str) -> Vec<String> {
+    let mut cmd = Command::new("dpkg-query");
+    if let Some(dir) = admindir {
+        cmd.arg(format!("--admindir={}", dir.display()));
+    }
+    let format = format!(
+        "${{db:Status-Abbrev}}\t${{Package}}\t${{Version}}\t${{source:Package}}\t${{source:Version}}{extra_format}\n"
+    );
+    let out = cmd.args(["-W", "-f", &format]).output().expect("run dpkg-query");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("ii ") || l.starts_with("hi "))
+        .map(|l| l.split_once('\t').unwrap().1.to_string())
+        .collect();
+    lines.sort();
+    lines
 }

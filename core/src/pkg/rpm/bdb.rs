@@ -153,12 +153,7 @@ fn read_overflow(
     if len > MAX_BLOB {
         return Err(err(first * page_size as u64, ErrorKind::TooLong));
     }
-    if blob.capacity() < len {
-        // Drop the old buffer (and its charge) before taking a larger one.
-        *blob = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
-        *blob = budget.zeroed(Layer::Fs, FORMAT, first * page_size as u64, len)?;
-    }
-    blob.resize(len, 0)?;
+    budget.reuse(blob, Layer::Fs, FORMAT, first * page_size as u64, len)?;
     let mut pgno = first;
     let mut done = 0usize;
     // A chain of `len` bytes spans at most this many pages: more means a loop.

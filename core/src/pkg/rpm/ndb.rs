@@ -72,11 +72,7 @@ pub fn for_each_blob(
                 if len > MAX_BLOB || !fits(blob_at + 16, len as u64, db.size()) {
                     return Err(err(blob_at + 12, ErrorKind::Corrupt("blob length")));
                 }
-                if blob.capacity() < len {
-                    blob = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
-                    blob = budget.zeroed(Layer::Fs, FORMAT, blob_at, len)?;
-                }
-                blob.resize(len, 0)?;
+                budget.reuse(&mut blob, Layer::Fs, FORMAT, blob_at, len)?;
                 db.read_at(blob_at + 16, &mut blob)?;
                 Ok(blob_at + 16)
             })();

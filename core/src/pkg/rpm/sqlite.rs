@@ -315,11 +315,7 @@ impl<'a> Db<'a> {
         if start + local > self.usable || (local < len && start + local + 4 > self.usable) {
             return Err(bad("payload runs past the page"));
         }
-        if out.capacity() < len {
-            *out = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
-            *out = budget.zeroed(Layer::Fs, FORMAT, page_at + cell as u64, len)?;
-        }
-        out.resize(len, 0)?;
+        budget.reuse(out, Layer::Fs, FORMAT, page_at + cell as u64, len)?;
         out[..local].copy_from_slice(&page[start..start + local]);
         let mut done = local;
         let mut next = be32(page, start + local);
