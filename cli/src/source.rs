@@ -1,27 +1,40 @@
 //! Byte sources the core reads through: files and block devices, by positional reads
 //! (no mmap, no shared cursor), on Linux, macOS and Windows.
 
+use coldscan_core::image::Opener;
 use coldscan_core::{Error, ErrorKind, Layer, ReadAt};
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// A file or block device opened read-only, counting the bytes read from it.
 #[derive(Debug)]
 pub struct FileSource {
     file: File,
     size: u64,
-    bytes_read: AtomicU64,
+    bytes_read: Arc<AtomicU64>,
 }
 
 impl FileSource {
     /// Opens `path` read-only. The size is found by seeking to the end, which also works for
     /// block devices (whose metadata length is 0).
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        Self::open_counted(path, Arc::new(AtomicU64::new(0)))
+    }
+
+    /// Opens `path` read-only, adding the bytes read to `counter` (shared by the files of one
+    /// image: its extents and backing files).
+    pub fn open_counted(path: &Path, counter: Arc<AtomicU64>) -> std::io::Result<Self> {
         let mut file = File::open(path)?;
         let size = file.seek(SeekFrom::End(0))?;
-        Ok(FileSource { file, size, bytes_read: AtomicU64::new(0) })
+        Ok(FileSource { file, size, bytes_read: counter })
+    }
+
+    /// The counter this source adds to.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.bytes_read)
     }
 
     /// Whether the file is empty.
@@ -68,5 +81,33 @@ impl ReadAt for FileSource {
         })?;
         self.bytes_read.fetch_add(buf.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// Opens the files an image names (qcow2 backing files, VMDK extents) from the image's own
+/// directory, by file name only: a name with directory parts is looked up by its last part,
+/// so an image can never make coldscan read elsewhere on the host.
+#[derive(Debug)]
+pub struct BesideOpener {
+    dir: Option<PathBuf>,
+    counter: Arc<AtomicU64>,
+}
+
+impl BesideOpener {
+    /// An opener for the files beside `image` (none when `image` is not a real file, e.g. a
+    /// spooled pipe), counting into `counter`.
+    pub fn new(image: Option<&Path>, counter: Arc<AtomicU64>) -> Self {
+        let dir = image.map(|p| p.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf));
+        BesideOpener { dir, counter }
+    }
+}
+
+impl Opener for BesideOpener {
+    fn open(&self, name: &str) -> coldscan_core::Result<Box<dyn ReadAt>> {
+        let not_found = Error::new(Layer::Image, "opener", 0, ErrorKind::NotFound);
+        let dir = self.dir.as_ref().ok_or(not_found)?;
+        let file_name = Path::new(name).file_name().ok_or(not_found)?;
+        let source = FileSource::open_counted(&dir.join(file_name), Arc::clone(&self.counter)).map_err(|_| not_found)?;
+        Ok(Box::new(source))
     }
 }

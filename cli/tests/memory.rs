@@ -7,6 +7,7 @@ mod common;
 
 use coldscan::source::FileSource;
 use coldscan_core::fs::resolve;
+use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
 use common::counting::{measure, Counting};
@@ -24,7 +25,7 @@ fn twenty_gib_disk_under_eight_mib() {
 
     let budget = Budget::new(BUDGET);
     let ((), heap_peak, _) = measure(|| {
-        let disk = Disk::open(&source, &budget).unwrap();
+        let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
         let report = disk.inspect();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         assert_eq!(report.targets.len(), 1);

@@ -6,6 +6,7 @@
 mod common;
 
 use coldscan::source::FileSource;
+use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::{Disk, RootScan};
 use coldscan_core::pkg::{DbFormat, Package};
 use coldscan_core::Budget;
@@ -85,7 +86,7 @@ fn sqlite_with_committed_wal() {
 fn rpm_root_inside_an_image() {
     let source = FileSource::open(&fixtures().join("rpm-root.img")).unwrap();
     let budget = Budget::new(64 << 20);
-    let disk = Disk::open(&source, &budget).unwrap();
+    let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
     let (_, fs) = disk.open_volume(None).unwrap();
     let root = RootScan::scan(fs.as_ref(), &budget);
     assert!(root.errors.is_empty(), "{:?}", root.errors);

@@ -5,7 +5,7 @@
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::{self, FileSystem, FsProbe};
-use crate::image::{self, ImageFormat};
+use crate::image::{self, GuestDisk, Opener};
 use crate::io::{ReadAt, Window};
 use crate::os::{self, OsInfo};
 use crate::pkg::{self, Inventory};
@@ -21,40 +21,32 @@ use alloc::vec::Vec;
 /// A guest disk opened down to its volume table.
 #[derive(Debug)]
 pub struct Disk<'a> {
-    /// Container format of the source.
-    pub format: ImageFormat,
-    /// The guest disk.
-    pub disk: &'a dyn ReadAt,
+    /// The guest disk and its container format.
+    pub image: GuestDisk<'a>,
     /// Its volumes.
     pub table: VolumeTable,
     budget: Budget,
-}
-
-impl core::fmt::Debug for dyn ReadAt + '_ {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "ReadAt({} bytes)", self.size())
-    }
 }
 
 /// A volume's filesystem, opened.
 pub type OpenFs<'a> = Box<dyn FileSystem + 'a>;
 
 impl<'a> Disk<'a> {
-    /// Detects the container, opens the guest disk and reads its volume table.
-    pub fn open(source: &'a dyn ReadAt, budget: &Budget) -> Result<Self> {
-        let format = image::detect(source)?;
-        let disk = image::guest_disk(source, format)?;
-        let table = volume::read_volumes(disk, budget)?;
-        Ok(Disk { format, disk, table, budget: budget.clone() })
+    /// Opens the container (any format; files it names come from `opener`) and reads the
+    /// guest disk's volume table.
+    pub fn open(source: &'a dyn ReadAt, opener: &dyn Opener, budget: &Budget) -> Result<Self> {
+        let image = image::open(source, opener, budget)?;
+        let table = volume::read_volumes(image.disk.as_ref(), budget)?;
+        Ok(Disk { image, table, budget: budget.clone() })
     }
 
     /// The bytes of volume `v`.
-    pub fn volume_bytes(&self, v: &Volume) -> Window<&'a dyn ReadAt> {
-        Window::new(self.disk, v.start, v.size, Layer::Volume, v.scheme.as_str())
+    pub fn volume_bytes(&self, v: &Volume) -> Window<&dyn ReadAt> {
+        Window::new(self.image.disk.as_ref(), v.start, v.size, Layer::Volume, v.scheme.as_str())
     }
 
     /// Probes volume `v` and opens its filesystem when coldscan reads that kind.
-    pub fn filesystem(&self, v: &Volume) -> Result<(Option<FsProbe>, Option<OpenFs<'a>>)> {
+    pub fn filesystem(&self, v: &Volume) -> Result<(Option<FsProbe>, Option<OpenFs<'_>>)> {
         let bytes = self.volume_bytes(v);
         let Some(probe) = fs::probe(&bytes)? else { return Ok((None, None)) };
         let opened = fs::open(bytes, &probe, &self.budget)?;
@@ -63,7 +55,7 @@ impl<'a> Disk<'a> {
 
     /// The volume called `id`, or, without an id, the first volume that holds an operating
     /// system (else the first readable filesystem), opened.
-    pub fn open_volume(&self, id: Option<&str>) -> Result<(String, OpenFs<'a>)> {
+    pub fn open_volume(&self, id: Option<&str>) -> Result<(String, OpenFs<'_>)> {
         let not_found = Error::new(Layer::Volume, "volume", 0, ErrorKind::NotFound);
         if let Some(id) = id {
             let v = self.table.volumes.iter().find(|v| v.id() == id).ok_or(not_found)?;
@@ -136,9 +128,10 @@ impl<'a> Disk<'a> {
             schema: INSPECT_SCHEMA,
             image: ImageReport {
                 path: String::new(),
-                format: self.format.name(),
-                virtual_size: self.disk.size(),
+                format: self.image.format,
+                virtual_size: self.image.disk.size(),
                 bytes_read: 0,
+                spooled: None,
             },
             partition_table: TableReport {
                 scheme: self.table.scheme.as_str(),

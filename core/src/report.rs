@@ -36,6 +36,8 @@ pub struct ImageReport {
     pub virtual_size: u64,
     /// Bytes actually read from the source (filled in by the front end).
     pub bytes_read: u64,
+    /// For an image read from a pipe: the bytes spooled to a temporary file first.
+    pub spooled: Option<u64>,
 }
 
 /// The partition table.

@@ -11,8 +11,8 @@ const CHUNK: usize = 1 << 20;
 /// Runs `cat`: writes the contents of `path` on volume `volume` (default: the root with an
 /// OS) to `out`.
 pub fn run(args: &ImageArgs, path: &str, volume: Option<&str>, out: &mut dyn Write) -> Result<(), CommandError> {
-    let (source, budget) = args.open()?;
-    let disk = Disk::open(&source, &budget)?;
+    let img = args.open()?;
+    let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
     let (_, fs) = disk.open_volume(volume)?;
     let node = resolve(fs.as_ref(), path.as_bytes(), true)?;
     let file = fs.open_file(node)?;

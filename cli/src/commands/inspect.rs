@@ -7,11 +7,12 @@ use std::io::Write;
 
 /// Inspects the image and returns the report (with path and bytes read filled in).
 pub fn report(args: &ImageArgs) -> Result<InspectReport, CommandError> {
-    let (source, budget) = args.open()?;
-    let disk = Disk::open(&source, &budget)?;
+    let img = args.open()?;
+    let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
     let mut report = disk.inspect();
     report.image.path = args.image.display().to_string();
-    report.image.bytes_read = source.bytes_read();
+    report.image.bytes_read = img.bytes_read();
+    report.image.spooled = img.spooled.as_ref().map(|(n, _)| *n);
     Ok(report)
 }
 

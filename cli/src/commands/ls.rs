@@ -100,8 +100,8 @@ pub fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), CommandError> {
-    let (source, budget) = args.open()?;
-    let disk = Disk::open(&source, &budget)?;
+    let img = args.open()?;
+    let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
     let (_, fs) = disk.open_volume(volume)?;
     let fs = fs.as_ref();
     // Like `ls -l`, a symbolic link named on the command line is listed itself.

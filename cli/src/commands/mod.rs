@@ -6,9 +6,10 @@ pub mod inspect;
 pub mod ls;
 pub mod packages;
 
-use crate::source::FileSource;
+use crate::source::{BesideOpener, FileSource};
 use coldscan_core::Budget;
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 /// Output formats of `inspect` and `ls`.
@@ -73,12 +74,72 @@ pub struct ImageArgs {
     pub mem_limit: usize,
 }
 
-impl ImageArgs {
-    /// Opens the image file read-only and a budget for it.
-    pub fn open(&self) -> Result<(FileSource, Budget), CommandError> {
-        let source = FileSource::open(&self.image).map_err(|e| CommandError::Io(display(&self.image), e))?;
-        Ok((source, Budget::new(self.mem_limit)))
+/// An opened image: its file, the opener for files beside it, and the budget.
+#[derive(Debug)]
+pub struct OpenImage {
+    /// The image file (or the spool file of a pipe).
+    pub source: FileSource,
+    /// Opens files the image names, beside it.
+    pub opener: BesideOpener,
+    /// The core's memory budget.
+    pub budget: Budget,
+    /// For `-`: the bytes spooled from standard input (the temporary file is deleted on drop).
+    pub spooled: Option<(u64, tempfile::TempPath)>,
+}
+
+impl OpenImage {
+    /// Bytes read from the image and every file it named.
+    pub fn bytes_read(&self) -> u64 {
+        self.source.bytes_read()
     }
+}
+
+impl ImageArgs {
+    /// Whether the image is standard input.
+    pub fn is_stdin(&self) -> bool {
+        self.image.as_os_str() == "-"
+    }
+
+    /// Opens the image read-only (spooling standard input to a temporary file for `-`, since
+    /// the core reads at random offsets), with an opener and a budget.
+    pub fn open(&self) -> Result<OpenImage, CommandError> {
+        let budget = Budget::new(self.mem_limit);
+        if self.is_stdin() {
+            let (size, path) = spool_stdin().map_err(|e| CommandError::Io(String::from("standard input"), e))?;
+            let source = FileSource::open(&path).map_err(|e| CommandError::Io(display(&path), e))?;
+            let opener = BesideOpener::new(None, source.counter());
+            return Ok(OpenImage { source, opener, budget, spooled: Some((size, path)) });
+        }
+        let source = FileSource::open(&self.image).map_err(|e| CommandError::Io(display(&self.image), e))?;
+        let opener = BesideOpener::new(Some(&self.image), source.counter());
+        Ok(OpenImage { source, opener, budget, spooled: None })
+    }
+}
+
+/// Copies standard input into a temporary file, skipping all-zero blocks so that the spool of
+/// a raw disk stays sparse where the filesystem allows it.
+fn spool_stdin() -> std::io::Result<(u64, tempfile::TempPath)> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = tempfile::NamedTempFile::new()?;
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf[..n].iter().all(|&b| b == 0) {
+            file.as_file_mut().seek(SeekFrom::Current(n as i64))?;
+        } else {
+            file.as_file_mut().write_all(&buf[..n])?;
+        }
+        size += n as u64;
+    }
+    file.as_file_mut().set_len(size)?;
+    Ok((size, file.into_temp_path()))
 }
 
 fn display(p: &Path) -> String {

@@ -15,18 +15,18 @@ use std::path::Path;
 /// Builds the packages report for `args.image` (an image, a directory or a database file).
 pub fn report(args: &ImageArgs) -> Result<PackagesReport, CommandError> {
     let path = args.image.display().to_string();
-    let budget = Budget::new(args.mem_limit);
     let mut errors = Vec::new();
     let (kind, targets) = if args.image.is_dir() {
+        let budget = Budget::new(args.mem_limit);
         let root = RootScan::scan(&HostDir::new(&args.image), &budget);
         errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, None)));
         ("dir", vec![root.package_target(String::from("whole"))])
     } else {
-        let (source, budget) = args.open()?;
-        match database_format(&source)? {
-            Some(format) => ("db", vec![read_database(&args.image, &source, format, &budget, &mut errors)?]),
+        let img = args.open()?;
+        match database_format(&img.source)? {
+            Some(format) => ("db", vec![read_database(&args.image, &img.source, format, &img.budget, &mut errors)?]),
             None => {
-                let disk = Disk::open(&source, &budget)?;
+                let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
                 ("image", disk.package_targets(&mut errors))
             }
         }

@@ -6,6 +6,7 @@ pub mod counting;
 
 use coldscan::source::FileSource;
 use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};
+use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::Budget;
 use sha2::{Digest, Sha256};
@@ -141,7 +142,7 @@ pub fn sha256_through(fs: &dyn FileSystem, node: NodeId) -> String {
 pub fn with_volume<T>(image: &Path, volume: &str, f: impl FnOnce(&dyn FileSystem, u64) -> T) -> T {
     let source = FileSource::open(image).unwrap();
     let budget = Budget::default();
-    let disk = Disk::open(&source, &budget).unwrap();
+    let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
     let offset = disk.table.volumes.iter().find(|v| v.id() == volume).expect("volume").start;
     let (_, fs) = disk.open_volume(Some(volume)).unwrap();
     f(fs.as_ref(), offset)

@@ -1,11 +1,17 @@
 //! Image containers: which format a source is, and the guest disk inside it.
 //!
-//! Detection is by magic, never by file name. Today the guest disk is read from `raw` images;
-//! the other containers are recognised and named, so a scan says clearly what it got instead of
-//! misreading, e.g., a qcow2 file as a disk without partitions.
+//! Detection is by magic, never by file name. Each format is a [`ReadAt`] over the guest disk,
+//! so everything above (volumes, filesystems, packages) reads every format the same way.
+//! Files an image names (a qcow2 backing file, VMDK extents) are opened through an [`Opener`]
+//! the front end supplies; the core does no I/O of its own.
 
+mod chunked;
+pub mod qcow2;
+
+use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{ReadAt, ReadAtExt};
+use alloc::boxed::Box;
 
 /// A container format recognised by its magic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,18 +80,73 @@ pub fn detect(source: &dyn ReadAt) -> Result<ImageFormat> {
     Ok(format)
 }
 
-/// Opens the guest disk of `source`: the source itself for raw images; a clear error naming
-/// the container for formats not read yet.
-pub fn guest_disk(source: &dyn ReadAt, format: ImageFormat) -> Result<&dyn ReadAt> {
-    match format {
-        ImageFormat::Raw => Ok(source),
-        other => Err(Error::new(
-            Layer::Image,
-            other.name(),
-            0,
-            ErrorKind::Unsupported("this container format is recognised but not read yet"),
-        )),
+/// Opens files an image refers to by name (backing files, extents), looked up beside the
+/// image by the front end. Names with directory parts are the front end's to refuse.
+pub trait Opener {
+    /// The file called `name`.
+    fn open(&self, name: &str) -> Result<Box<dyn ReadAt>>;
+}
+
+/// An [`Opener`] that opens nothing: for sources with no files beside them (a pipe, memory).
+#[derive(Debug, Clone, Copy)]
+pub struct NoFiles;
+
+impl Opener for NoFiles {
+    fn open(&self, _name: &str) -> Result<Box<dyn ReadAt>> {
+        Err(Error::new(Layer::Image, "opener", 0, ErrorKind::NotFound))
     }
+}
+
+/// Most backing files followed in a chain.
+const MAX_BACKING_DEPTH: usize = 8;
+
+/// The guest disk of an image, and the container's subformat.
+pub struct GuestDisk<'a> {
+    /// Container and subformat (`raw`, `qcow2`, `vmdk-stream`, `vhd-dynamic`, …).
+    pub format: &'static str,
+    /// The guest disk's bytes.
+    pub disk: Box<dyn ReadAt + 'a>,
+}
+
+impl core::fmt::Debug for GuestDisk<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "GuestDisk({}, {} bytes)", self.format, self.disk.size())
+    }
+}
+
+/// Opens the guest disk of `source`, whatever its container.
+pub fn open<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Budget) -> Result<GuestDisk<'a>> {
+    open_at_depth(source, opener, budget, 0)
+}
+
+fn open_at_depth<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Budget, depth: usize) -> Result<GuestDisk<'a>> {
+    let format = detect(&source)?;
+    let (name, disk): (&'static str, Box<dyn ReadAt + 'a>) = match format {
+        ImageFormat::Raw => ("raw", Box::new(source)),
+        ImageFormat::Qcow2 => ("qcow2", qcow2::open(source, opener, budget, depth)?),
+        other => {
+            return Err(Error::new(
+                Layer::Image,
+                other.name(),
+                0,
+                ErrorKind::Unsupported("this container format is recognised but not read yet"),
+            ))
+        }
+    };
+    Ok(GuestDisk { format: name, disk })
+}
+
+/// Opens the backing image called `name` (any format), following at most
+/// [`MAX_BACKING_DEPTH`] links.
+fn open_backing(name: &str, opener: &dyn Opener, budget: &Budget, depth: usize) -> Result<Box<dyn ReadAt>> {
+    if depth >= MAX_BACKING_DEPTH {
+        return Err(Error::new(Layer::Image, "backing", 0, ErrorKind::LoopLimit("backing file chain")));
+    }
+    let file = opener.open(name).map_err(|e| match e.kind {
+        ErrorKind::NotFound => Error::new(Layer::Image, "backing", 0, ErrorKind::Unsupported("backing file not found beside the image")),
+        _ => e,
+    })?;
+    Ok(open_at_depth(file, opener, budget, depth + 1)?.disk)
 }
 
 #[cfg(test)]
