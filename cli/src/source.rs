@@ -107,7 +107,8 @@ impl Opener for BesideOpener {
         let not_found = Error::new(Layer::Image, "opener", 0, ErrorKind::NotFound);
         let dir = self.dir.as_ref().ok_or(not_found)?;
         let file_name = Path::new(name).file_name().ok_or(not_found)?;
-        let source = FileSource::open_counted(&dir.join(file_name), Arc::clone(&self.counter)).map_err(|_| not_found)?;
+        let source =
+            FileSource::open_counted(&dir.join(file_name), Arc::clone(&self.counter)).map_err(|_| not_found)?;
         Ok(Box::new(source))
     }
 }

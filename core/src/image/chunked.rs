@@ -94,7 +94,16 @@ impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
             clock: 0,
         };
         let file = BlockCache::new(file, META_BLOCK, META_SLOTS, budget, Layer::Image, format)?;
-        Ok(ChunkedDisk { file, map, size, chunk, backing, inflater: RefCell::new(inflater), format, budget: budget.clone() })
+        Ok(ChunkedDisk {
+            file,
+            map,
+            size,
+            chunk,
+            backing,
+            inflater: RefCell::new(inflater),
+            format,
+            budget: budget.clone(),
+        })
     }
 
     fn err(&self, offset: u64, kind: ErrorKind) -> Error {
@@ -181,7 +190,9 @@ impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<F, M> {
                     }
                     self.file.read_at(at, out)?;
                 }
-                Chunk::Deflate { offset: at, len, zlib } => self.read_deflated(index, at, len, zlib, within as usize, out)?,
+                Chunk::Deflate { offset: at, len, zlib } => {
+                    self.read_deflated(index, at, len, zlib, within as usize, out)?
+                }
             }
             done += n;
         }

@@ -7,6 +7,7 @@
 
 mod chunked;
 pub mod qcow2;
+pub mod vmdk;
 
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
@@ -106,6 +107,8 @@ pub struct GuestDisk<'a> {
     pub format: &'static str,
     /// The guest disk's bytes.
     pub disk: Box<dyn ReadAt + 'a>,
+    /// Problems that did not stop the disk from being read (a VMDK read by scanning markers).
+    pub warnings: alloc::vec::Vec<Error>,
 }
 
 impl core::fmt::Debug for GuestDisk<'_> {
@@ -119,11 +122,25 @@ pub fn open<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Budget)
     open_at_depth(source, opener, budget, 0)
 }
 
-fn open_at_depth<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Budget, depth: usize) -> Result<GuestDisk<'a>> {
+fn open_at_depth<'a, F: ReadAt + 'a>(
+    source: F,
+    opener: &dyn Opener,
+    budget: &Budget,
+    depth: usize,
+) -> Result<GuestDisk<'a>> {
     let format = detect(&source)?;
+    let mut warnings = alloc::vec::Vec::new();
     let (name, disk): (&'static str, Box<dyn ReadAt + 'a>) = match format {
         ImageFormat::Raw => ("raw", Box::new(source)),
         ImageFormat::Qcow2 => ("qcow2", qcow2::open(source, opener, budget, depth)?),
+        ImageFormat::VmdkSparse => {
+            let (disk, name) = vmdk::open_sparse(source, budget, &mut warnings)?;
+            (name, disk)
+        }
+        ImageFormat::VmdkDescriptor => {
+            let (disk, name) = vmdk::open_descriptor(&source, opener, budget, &mut warnings)?;
+            (name, disk)
+        }
         other => {
             return Err(Error::new(
                 Layer::Image,
@@ -133,7 +150,7 @@ fn open_at_depth<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Bu
             ))
         }
     };
-    Ok(GuestDisk { format: name, disk })
+    Ok(GuestDisk { format: name, disk, warnings })
 }
 
 /// Opens the backing image called `name` (any format), following at most
@@ -143,7 +160,9 @@ fn open_backing(name: &str, opener: &dyn Opener, budget: &Budget, depth: usize) 
         return Err(Error::new(Layer::Image, "backing", 0, ErrorKind::LoopLimit("backing file chain")));
     }
     let file = opener.open(name).map_err(|e| match e.kind {
-        ErrorKind::NotFound => Error::new(Layer::Image, "backing", 0, ErrorKind::Unsupported("backing file not found beside the image")),
+        ErrorKind::NotFound => {
+            Error::new(Layer::Image, "backing", 0, ErrorKind::Unsupported("backing file not found beside the image"))
+        }
         _ => e,
     })?;
     Ok(open_at_depth(file, opener, budget, depth + 1)?.disk)

@@ -1,0 +1,411 @@
+//! VMware VMDK (the "Virtual Disk Format 5.0" specification): hosted sparse extents (`KDMV`
+//! header, grain directory and grain tables), streamOptimized extents (deflate-compressed
+//! grains behind markers), and text descriptors that join several extents — sparse, flat,
+//! VMFS or zero — into one disk (monolithicFlat, twoGbMaxExtentSparse/Flat, vmfs).
+//!
+//! streamOptimized comes in two layouts, both read: qemu-img's (grain directory preallocated
+//! after the header, no footer) and VMware's export layout (`gdOffset` = GD_AT_END, tables
+//! and a footer written after the grains). When the footer or grain directory is missing, as in
+//! a truncated upload, grains are found by walking the markers instead.
+//! Not supported: differencing disks (a parent) — refused with a clear error.
+
+use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
+use super::Opener;
+use crate::budget::{Budget, FixedVec};
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::io::{eof, fits, le, ReadAt, ReadAtExt, Window};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const FORMAT: &str = "vmdk";
+const SECTOR: u64 = 512;
+const GD_AT_END: u64 = u64::MAX;
+const FLAG_ZERO_GTE: u32 = 1 << 2;
+const FLAG_COMPRESSED: u32 = 1 << 16;
+const FLAG_MARKERS: u32 = 1 << 17;
+/// Longest descriptor read.
+const MAX_DESCRIPTOR: u64 = 64 << 10;
+/// Most extents in one descriptor.
+const MAX_EXTENTS: usize = 1024;
+
+fn err(offset: u64, kind: ErrorKind) -> Error {
+    Error::new(Layer::Image, FORMAT, offset, kind)
+}
+
+/// The fields of a sparse extent header (the header at the start, or the footer).
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    flags: u32,
+    capacity: u64,
+    grain: u64,
+    descriptor: (u64, u64),
+    gtes_per_gt: u64,
+    gd_offset: u64,
+    overhead: u64,
+    compress: u16,
+}
+
+fn parse_header(h: &[u8; 512], at: u64) -> Result<Header> {
+    if &h[0..4] != b"KDMV" {
+        return Err(err(at, ErrorKind::BadMagic));
+    }
+    let hdr = Header {
+        flags: le::u32(h, 8),
+        capacity: le::u64(h, 12),
+        grain: le::u64(h, 20),
+        descriptor: (le::u64(h, 28), le::u64(h, 36)),
+        gtes_per_gt: u64::from(le::u32(h, 44)),
+        gd_offset: le::u64(h, 56),
+        overhead: le::u64(h, 64),
+        compress: le::u16(h, 77),
+    };
+    if !hdr.grain.is_power_of_two() || !(8..=4096).contains(&hdr.grain) {
+        return Err(err(at + 20, ErrorKind::Corrupt("grain size")));
+    }
+    if hdr.gtes_per_gt == 0 || hdr.gtes_per_gt > 4096 {
+        return Err(err(at + 44, ErrorKind::Corrupt("grain table size")));
+    }
+    if hdr.capacity.checked_mul(SECTOR).is_none_or(|b| b > 1 << 50) {
+        return Err(err(at + 12, ErrorKind::Corrupt("capacity")));
+    }
+    Ok(hdr)
+}
+
+/// How grains are found.
+enum GrainMap {
+    /// Through the grain directory at this byte offset.
+    Directory { gd: u64, gd_entries: u64 },
+    /// From a walk over the markers: (grain index, marker offset), sorted.
+    Scanned(FixedVec<(u64, u64)>),
+}
+
+struct SparseMap {
+    hdr: Header,
+    grains: GrainMap,
+    file_size: u64,
+}
+
+impl SparseMap {
+    /// The chunk for a grain whose data (or marker, when compressed) starts at `sector`.
+    fn grain_at(&self, file: &dyn ReadAt, at: u64) -> Result<Chunk> {
+        if self.hdr.flags & FLAG_COMPRESSED == 0 {
+            return Ok(Chunk::Raw(at));
+        }
+        let marker: [u8; 12] = file.read_array(at)?;
+        let len = le::u32(&marker, 8) as usize;
+        if len == 0 || !fits(at + 12, len as u64, self.file_size) {
+            return Err(err(at + 8, ErrorKind::Corrupt("grain marker size")));
+        }
+        Ok(Chunk::Deflate { offset: at + 12, len, zlib: true })
+    }
+}
+
+impl ChunkMap for SparseMap {
+    fn locate(&self, file: &dyn ReadAt, index: u64) -> Result<Chunk> {
+        match &self.grains {
+            GrainMap::Scanned(map) => match map.binary_search_by_key(&index, |&(g, _)| g) {
+                Ok(i) => self.grain_at(file, map[i].1),
+                Err(_) => Ok(Chunk::Backing),
+            },
+            GrainMap::Directory { gd, gd_entries } => {
+                let (gd_index, gt_index) = (index / self.hdr.gtes_per_gt, index % self.hdr.gtes_per_gt);
+                if gd_index >= *gd_entries {
+                    return Ok(Chunk::Zero);
+                }
+                let gde_at = gd + gd_index * 4;
+                let gt = u64::from(u32::from_le_bytes(file.read_array(gde_at)?));
+                if gt == 0 {
+                    return Ok(Chunk::Backing);
+                }
+                let gte_at = gt * SECTOR + gt_index * 4;
+                if !fits(gte_at, 4, self.file_size) {
+                    return Err(err(
+                        gde_at,
+                        ErrorKind::Corrupt("grain directory entry points past the end of the file"),
+                    ));
+                }
+                match u32::from_le_bytes(file.read_array(gte_at)?) {
+                    0 => Ok(Chunk::Backing),
+                    1 if self.hdr.flags & FLAG_ZERO_GTE != 0 => Ok(Chunk::Zero),
+                    sector => {
+                        let at = u64::from(sector) * SECTOR;
+                        if at >= self.file_size {
+                            return Err(err(
+                                gte_at,
+                                ErrorKind::Corrupt("grain table entry points past the end of the file"),
+                            ));
+                        }
+                        self.grain_at(file, at)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A parsed text descriptor.
+#[derive(Debug, Default)]
+struct Descriptor {
+    create_type: String,
+    parent: Option<String>,
+    /// (access, sectors, type, file name, start sector)
+    extents: Vec<(String, u64, String, String, u64)>,
+}
+
+fn parse_descriptor(text: &str) -> Descriptor {
+    let mut d = Descriptor::default();
+    for line in text.lines().map(str::trim) {
+        if let Some(v) = line.strip_prefix("createType=") {
+            d.create_type = String::from(v.trim_matches('"'));
+        } else if let Some(v) = line.strip_prefix("parentFileNameHint=") {
+            d.parent = Some(String::from(v.trim_matches('"')));
+        } else if ["RW ", "RDONLY ", "NOACCESS "].iter().any(|p| line.starts_with(p)) && d.extents.len() < MAX_EXTENTS {
+            // ACCESS SECTORS TYPE ["FILE" [OFFSET]]
+            let (head, rest) = match line.find('"') {
+                Some(q) => (&line[..q], &line[q..]),
+                None => (line, ""),
+            };
+            let mut words = head.split_whitespace();
+            let (Some(access), Some(size), Some(kind)) = (words.next(), words.next(), words.next()) else { continue };
+            let Ok(size) = size.parse() else { continue };
+            let mut parts = rest.splitn(3, '"');
+            parts.next();
+            let name = String::from(parts.next().unwrap_or(""));
+            let offset = parts.next().and_then(|o| o.trim().parse().ok()).unwrap_or(0);
+            d.extents.push((String::from(access), size, String::from(kind), name, offset));
+        }
+    }
+    d
+}
+
+/// The subformat name of a createType.
+fn subformat(create_type: &str, compressed: bool) -> &'static str {
+    match create_type {
+        "streamOptimized" => "vmdk-stream",
+        "monolithicFlat" => "vmdk-flat",
+        "twoGbMaxExtentSparse" => "vmdk-split-sparse",
+        "twoGbMaxExtentFlat" => "vmdk-split-flat",
+        "vmfs" | "vmfsThin" | "vmfsPreallocated" | "vmfsEagerZeroedThick" => "vmdk-vmfs",
+        _ if compressed => "vmdk-stream",
+        _ => "vmdk-sparse",
+    }
+}
+
+/// Reads a descriptor embedded in a sparse extent (`Ok(None)` when there is none).
+fn embedded_descriptor(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Option<Descriptor>> {
+    let (at, len) = (hdr.descriptor.0.saturating_mul(SECTOR), hdr.descriptor.1.saturating_mul(SECTOR));
+    if hdr.descriptor.0 == 0 || len == 0 {
+        return Ok(None);
+    }
+    let len = len.min(MAX_DESCRIPTOR).min(file.size().saturating_sub(at));
+    let mut buf = budget.zeroed(Layer::Image, FORMAT, at, len as usize)?;
+    file.read_at(at, &mut buf)?;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    // Extents of split disks reserve a descriptor area but leave it zeroed.
+    if end == 0 {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&buf[..end]);
+    let d = parse_descriptor(&text);
+    if d.extents.is_empty() {
+        return Err(err(at, ErrorKind::Corrupt("invalid descriptor (no extent description)")));
+    }
+    Ok(Some(d))
+}
+
+/// Opens a sparse extent (`KDMV`). Returns the disk and the subformat name.
+pub(crate) fn open_sparse<'a, F: ReadAt + 'a>(
+    file: F,
+    budget: &Budget,
+    warnings: &mut Vec<Error>,
+) -> Result<(Box<dyn ReadAt + 'a>, &'static str)> {
+    if file.size() < SECTOR {
+        return Err(eof(Layer::Image, FORMAT, 0, SECTOR as usize, file.size()));
+    }
+    let mut hdr = parse_header(&file.read_array(0)?, 0)?;
+    let compressed = hdr.flags & FLAG_COMPRESSED != 0;
+    if compressed && hdr.compress != 1 {
+        return Err(err(77, ErrorKind::Unsupported("VMDK grain compression other than deflate")));
+    }
+    let descriptor = embedded_descriptor(&file, &hdr, budget)?;
+    if descriptor.as_ref().is_some_and(|d| d.parent.is_some()) {
+        return Err(err(
+            hdr.descriptor.0 * SECTOR,
+            ErrorKind::Unsupported("differencing VMDK: it needs its parent disk"),
+        ));
+    }
+    let name = subformat(descriptor.as_ref().map_or("", |d| d.create_type.as_str()), compressed);
+    let size = file.size();
+    if hdr.gd_offset == GD_AT_END {
+        // VMware's stream layout: the real header is the footer, 1024 bytes from the end.
+        let footer = (size >= 3 * SECTOR).then(|| file.read_array::<512>(size - 2 * SECTOR)).transpose()?;
+        match footer.map(|f| parse_header(&f, size - 2 * SECTOR)) {
+            Some(Ok(f)) if f.gd_offset != GD_AT_END => hdr.gd_offset = f.gd_offset,
+            _ => hdr.gd_offset = GD_AT_END,
+        }
+    }
+    let grains_per_gd = hdr.grain * hdr.gtes_per_gt;
+    let gd_entries = hdr.capacity.div_ceil(grains_per_gd);
+    let gd_valid = hdr.gd_offset != GD_AT_END
+        && hdr.gd_offset.checked_mul(SECTOR).is_some_and(|gd| fits(gd, gd_entries * 4, size));
+    let grains = if gd_valid {
+        GrainMap::Directory { gd: hdr.gd_offset * SECTOR, gd_entries }
+    } else if hdr.flags & FLAG_MARKERS != 0 {
+        warnings.push(err(56, ErrorKind::Corrupt("grain directory missing: grains found by scanning markers")));
+        GrainMap::Scanned(scan_markers(&file, &hdr, budget)?)
+    } else {
+        return Err(err(56, ErrorKind::Corrupt("grain directory lies outside the file")));
+    };
+    let map = SparseMap { hdr, grains, file_size: size };
+    let disk = ChunkedDisk::new(file, map, hdr.capacity * SECTOR, hdr.grain * SECTOR, None, budget, FORMAT)?;
+    Ok((Box::new(disk), name))
+}
+
+/// Walks the markers of a stream-optimized extent from the end of its header area, noting
+/// where each grain is.
+fn scan_markers(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<FixedVec<(u64, u64)>> {
+    let size = file.size();
+    let grain_bytes = hdr.grain * SECTOR;
+    let capacity = (size / SECTOR) as usize;
+    let mut found = budget.fixed_vec::<(u64, u64)>(
+        Layer::Image,
+        FORMAT,
+        0,
+        capacity.min((hdr.capacity / hdr.grain) as usize + 1),
+    )?;
+    let mut pos = hdr.overhead.max(1) * SECTOR;
+    while pos + SECTOR <= size {
+        let m: [u8; 16] = file.read_array(pos)?;
+        let (value, len, kind) = (le::u64(&m, 0), u64::from(le::u32(&m, 8)), le::u32(&m, 12));
+        if len > 0 {
+            if value % hdr.grain != 0 || value >= hdr.capacity || len > 2 * grain_bytes + 4096 {
+                break; // not a grain marker: the walk has left the stream
+            }
+            if found.len() < found.capacity() {
+                found.push((value / hdr.grain, pos))?;
+            }
+            pos += (12 + len).div_ceil(SECTOR) * SECTOR;
+        } else {
+            match kind {
+                0 => break,
+                1..=3 => pos += SECTOR + value.saturating_mul(SECTOR),
+                _ => break,
+            }
+        }
+    }
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// A disk made of extents laid end to end.
+struct Extents<'a> {
+    parts: Vec<(u64, u64, Box<dyn ReadAt + 'a>)>,
+    size: u64,
+}
+
+impl core::fmt::Debug for Extents<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Extents({} parts)", self.parts.len())
+    }
+}
+
+impl ReadAt for Extents<'_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        if !fits(offset, buf.len() as u64, self.size) {
+            return Err(eof(Layer::Image, FORMAT, offset, buf.len(), self.size));
+        }
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let i = self.parts.partition_point(|(start, _, _)| *start <= pos).saturating_sub(1);
+            let (start, len, part) = &self.parts[i];
+            let n = (buf.len() - done).min((start + len - pos) as usize);
+            let within = pos - start;
+            let out = &mut buf[done..done + n];
+            // An extent file shorter than the descriptor says reads as zeros past its end.
+            let avail = part.size().saturating_sub(within).min(n as u64) as usize;
+            part.read_at(within, &mut out[..avail])?;
+            out[avail..].fill(0);
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Zeros (a ZERO extent).
+struct Zeros(u64);
+
+impl ReadAt for Zeros {
+    fn size(&self) -> u64 {
+        self.0
+    }
+    fn read_at(&self, _offset: u64, buf: &mut [u8]) -> Result<()> {
+        buf.fill(0);
+        Ok(())
+    }
+}
+
+/// Opens a VMDK text descriptor file and the extents it names (through `opener`).
+pub(crate) fn open_descriptor<'a>(
+    file: &dyn ReadAt,
+    opener: &dyn Opener,
+    budget: &Budget,
+    warnings: &mut Vec<Error>,
+) -> Result<(Box<dyn ReadAt + 'a>, &'static str)> {
+    let len = file.size().min(MAX_DESCRIPTOR);
+    let mut buf = budget.zeroed(Layer::Image, FORMAT, 0, len as usize)?;
+    file.read_at(0, &mut buf)?;
+    let d = parse_descriptor(&String::from_utf8_lossy(&buf));
+    drop(buf);
+    if d.extents.is_empty() {
+        return Err(err(0, ErrorKind::Corrupt("invalid descriptor (no extent description)")));
+    }
+    if d.parent.is_some() {
+        return Err(err(0, ErrorKind::Unsupported("differencing VMDK: it needs its parent disk")));
+    }
+    let mut parts: Vec<(u64, u64, Box<dyn ReadAt + 'a>)> = Vec::new();
+    let mut start = 0u64;
+    for (_, sectors, kind, name, offset) in &d.extents {
+        let len = sectors.checked_mul(SECTOR).ok_or(err(0, ErrorKind::Corrupt("extent size")))?;
+        let part: Box<dyn ReadAt + 'a> = match kind.as_str() {
+            "ZERO" => Box::new(Zeros(len)),
+            "FLAT" | "VMFS" | "VMFSRDM" | "VMFSRAW" => {
+                let f = opener.open(name).map_err(|_| missing_extent())?;
+                Box::new(Window::new(f, offset * SECTOR, len, Layer::Image, FORMAT))
+            }
+            "SPARSE" | "VMFSSPARSE" => {
+                let f = opener.open(name).map_err(|_| missing_extent())?;
+                open_sparse(f, budget, warnings)?.0
+            }
+            _ => return Err(err(0, ErrorKind::Unsupported("VMDK extent type"))),
+        };
+        parts.push((start, len, part));
+        start = start.checked_add(len).ok_or(err(0, ErrorKind::Corrupt("extent sizes")))?;
+    }
+    Ok((Box::new(Extents { parts, size: start }), subformat(&d.create_type, false)))
+}
+
+fn missing_extent() -> Error {
+    err(0, ErrorKind::Unsupported("VMDK extent file not found beside the descriptor"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptor_extent_lines() {
+        let d = parse_descriptor(
+            "# Disk DescriptorFile\ncreateType=\"twoGbMaxExtentFlat\"\nRW 4192256 FLAT \"d-f001.vmdk\" 0\nRW 2048 ZERO\nRDONLY 10 SPARSE \"a b.vmdk\"\n",
+        );
+        assert_eq!(d.create_type, "twoGbMaxExtentFlat");
+        assert_eq!(d.extents.len(), 3);
+        assert_eq!(d.extents[0].3, "d-f001.vmdk");
+        assert_eq!(d.extents[1].2, "ZERO");
+        assert_eq!(d.extents[2].3, "a b.vmdk");
+    }
+}
