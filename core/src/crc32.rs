@@ -1,14 +1,15 @@
-//! CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as used by GPT.
-//! Incremental so that large tables can be checked while they stream past.
+//! CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) as used by GPT, and CRC-32C
+//! (Castagnoli, 0x82F63B78) as used by VHDX. Incremental so that large tables can be checked
+//! while they stream past.
 
-const fn make_table() -> [u32; 256] {
+const fn make_table(poly: u32) -> [u32; 256] {
     let mut table = [0u32; 256];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 { poly ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
         table[i] = c;
@@ -17,27 +18,37 @@ const fn make_table() -> [u32; 256] {
     table
 }
 
-static TABLE: [u32; 256] = make_table();
+static IEEE: [u32; 256] = make_table(0xEDB8_8320);
+static CASTAGNOLI: [u32; 256] = make_table(0x82F6_3B78);
 
 /// Running CRC-32 state.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Crc32(u32);
+pub(crate) struct Crc32 {
+    value: u32,
+    table: &'static [u32; 256],
+}
 
 impl Crc32 {
+    /// CRC-32 (IEEE).
     pub(crate) fn new() -> Self {
-        Crc32(0xFFFF_FFFF)
+        Crc32 { value: 0xFFFF_FFFF, table: &IEEE }
+    }
+
+    /// CRC-32C (Castagnoli).
+    pub(crate) fn castagnoli() -> Self {
+        Crc32 { value: 0xFFFF_FFFF, table: &CASTAGNOLI }
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
-        let mut c = self.0;
+        let mut c = self.value;
         for &b in data {
-            c = TABLE[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+            c = self.table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
         }
-        self.0 = c;
+        self.value = c;
     }
 
     pub(crate) fn finish(self) -> u32 {
-        !self.0
+        !self.value
     }
 }
 
@@ -54,5 +65,8 @@ mod tests {
     fn check_value() {
         // The standard check value of CRC-32/ISO-HDLC.
         assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+        let mut c = super::Crc32::castagnoli();
+        c.update(b"123456789");
+        assert_eq!(c.finish(), 0xE306_9283);
     }
 }

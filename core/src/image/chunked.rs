@@ -67,20 +67,24 @@ impl<F, M> fmt::Debug for ChunkedDisk<F, M> {
 }
 
 impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
-    /// A disk of `size` bytes in chunks of `chunk` bytes (a power of two, at most 2 MiB).
+    /// A disk of `size` bytes in chunks of `chunk` bytes: a power of two, at most 2 MiB when
+    /// chunks may be `compressed` (their inflate cache is then allocated), else 256 MiB.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         file: F,
         map: M,
         size: u64,
         chunk: u64,
+        compressed: bool,
         backing: Option<Box<dyn ReadAt>>,
         budget: &Budget,
         format: &'static str,
     ) -> Result<Self> {
-        if !chunk.is_power_of_two() || !(512..=2 << 20).contains(&chunk) {
+        let max = if compressed { 2 << 20 } else { 256 << 20 };
+        if !chunk.is_power_of_two() || !(512..=max).contains(&chunk) {
             return Err(Error::new(Layer::Image, format, 0, ErrorKind::Unsupported("chunk size")));
         }
-        let slots = (INFLATE_CACHE_BYTES / chunk as usize).max(2);
+        let slots = if compressed { (INFLATE_CACHE_BYTES / chunk as usize).max(2) } else { 0 };
         let mut tags = budget.fixed_vec(Layer::Image, format, 0, slots)?;
         for _ in 0..slots {
             tags.push((None, 0))?;
@@ -117,6 +121,9 @@ impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
         let inf = &mut *guard;
         inf.clock += 1;
         let clock = inf.clock;
+        if inf.tags.is_empty() {
+            return Err(self.err(at, ErrorKind::Corrupt("compressed chunk in a format without compression")));
+        }
         let slot = match inf.tags.iter().position(|t| t.0 == Some(index)) {
             Some(s) => s,
             None => {

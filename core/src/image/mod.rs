@@ -7,6 +7,10 @@
 
 mod chunked;
 pub mod qcow2;
+pub mod tar;
+pub mod vdi;
+pub mod vhd;
+pub mod vhdx;
 pub mod vmdk;
 
 use crate::budget::Budget;
@@ -141,16 +145,43 @@ fn open_at_depth<'a, F: ReadAt + 'a>(
             let (disk, name) = vmdk::open_descriptor(&source, opener, budget, &mut warnings)?;
             (name, disk)
         }
-        other => {
-            return Err(Error::new(
-                Layer::Image,
-                other.name(),
-                0,
-                ErrorKind::Unsupported("this container format is recognised but not read yet"),
-            ))
+        ImageFormat::Vhd => {
+            let (disk, name) = vhd::open(source, budget)?;
+            (name, disk)
+        }
+        ImageFormat::Vhdx => ("vhdx", vhdx::open(source, budget, &mut warnings)?),
+        ImageFormat::Vdi => {
+            let (disk, name) = vdi::open(source, budget)?;
+            (name, disk)
+        }
+        ImageFormat::Tar => {
+            let (_member, start, len) = tar::find_disk(&source)?;
+            if depth >= MAX_BACKING_DEPTH {
+                return Err(Error::new(Layer::Image, "tar", 0, ErrorKind::LoopLimit("nested archives")));
+            }
+            // Boxed, so that reading a member does not make a new type per nesting level.
+            let member: Box<dyn ReadAt + 'a> =
+                Box::new(crate::io::Window::new(source, start, len, Layer::Image, "tar"));
+            let inner = open_at_depth(member, opener, budget, depth + 1)?;
+            warnings.extend(inner.warnings);
+            (ova_name(inner.format), inner.disk)
         }
     };
     Ok(GuestDisk { format: name, disk, warnings })
+}
+
+/// The format name of a disk found inside a tar archive.
+fn ova_name(inner: &'static str) -> &'static str {
+    match inner {
+        "vmdk-stream" => "ova/vmdk-stream",
+        "vmdk-sparse" => "ova/vmdk-sparse",
+        "raw" => "ova/raw",
+        "qcow2" => "ova/qcow2",
+        "vhd-fixed" | "vhd-dynamic" => "ova/vhd",
+        "vhdx" => "ova/vhdx",
+        "vdi-static" | "vdi-dynamic" => "ova/vdi",
+        _ => "ova",
+    }
 }
 
 /// Opens the backing image called `name` (any format), following at most

@@ -139,5 +139,5 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
         _ => return Err(err(8, ErrorKind::Corrupt("backing file name"))),
     };
     let map = Qcow2Map { cluster_bits, l1_offset, l1_size, file_size: file.size() };
-    Ok(Box::new(ChunkedDisk::new(file, map, size, cluster, backing, budget, FORMAT)?))
+    Ok(Box::new(ChunkedDisk::new(file, map, size, cluster, true, backing, budget, FORMAT)?))
 }

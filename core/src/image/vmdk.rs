@@ -258,7 +258,8 @@ pub(crate) fn open_sparse<'a, F: ReadAt + 'a>(
         return Err(err(56, ErrorKind::Corrupt("grain directory lies outside the file")));
     };
     let map = SparseMap { hdr, grains, file_size: size };
-    let disk = ChunkedDisk::new(file, map, hdr.capacity * SECTOR, hdr.grain * SECTOR, None, budget, FORMAT)?;
+    let disk =
+        ChunkedDisk::new(file, map, hdr.capacity * SECTOR, hdr.grain * SECTOR, compressed, None, budget, FORMAT)?;
     Ok((Box::new(disk), name))
 }
 

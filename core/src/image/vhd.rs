@@ -1,0 +1,166 @@
+//! Microsoft Virtual PC VHD ("Virtual Hard Disk Image Format Specification" 1.0): a 512-byte
+//! footer at the end (and, for dynamic disks, a copy at the start); fixed disks are the data
+//! followed by the footer; dynamic disks have a header, a block allocation table and blocks of
+//! a sector bitmap followed by data. Sectors whose bitmap bit is clear read as zeros.
+//! Differencing disks need their parent and are refused with a clear error.
+
+use crate::budget::Budget;
+use crate::cache::BlockCache;
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
+use alloc::boxed::Box;
+
+const SECTOR: u64 = 512;
+const UNALLOCATED: u32 = 0xFFFF_FFFF;
+
+fn err(format: &'static str, offset: u64, kind: ErrorKind) -> Error {
+    Error::new(Layer::Image, format, offset, kind)
+}
+
+fn be32(b: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes(b[off..off + 4].try_into().unwrap_or([0; 4]))
+}
+
+fn be64(b: &[u8], off: usize) -> u64 {
+    u64::from_be_bytes(b[off..off + 8].try_into().unwrap_or([0; 8]))
+}
+
+/// Checks a footer's magic and one's-complement checksum.
+fn valid_footer(f: &[u8; 512]) -> bool {
+    let sum: u32 = f.iter().enumerate().filter(|(i, _)| !(64..68).contains(i)).map(|(_, &b)| u32::from(b)).sum();
+    &f[0..8] == b"conectix" && !sum == be32(f, 64)
+}
+
+/// Opens a VHD image. Returns the disk and its subformat (`vhd-fixed`, `vhd-dynamic`).
+pub(crate) fn open<'a, F: ReadAt + 'a>(file: F, budget: &Budget) -> Result<(Box<dyn ReadAt + 'a>, &'static str)> {
+    let size = file.size();
+    if size < SECTOR {
+        return Err(eof(Layer::Image, "vhd", 0, 512, size));
+    }
+    let end: [u8; 512] = file.read_array(size - SECTOR)?;
+    let footer = if valid_footer(&end) {
+        end
+    } else {
+        // A dynamic disk keeps a copy of its footer in its first sector.
+        let start: [u8; 512] = file.read_array(0)?;
+        if !valid_footer(&start) {
+            return Err(err("vhd", size - SECTOR, ErrorKind::BadChecksum { stored: be32(&end, 64), computed: 0 }));
+        }
+        start
+    };
+    let disk_size = be64(&footer, 48);
+    match be32(&footer, 60) {
+        2 => {
+            if disk_size > size - SECTOR {
+                return Err(err("vhd-fixed", 48, ErrorKind::Corrupt("disk size larger than the file")));
+            }
+            Ok((Box::new(Window::new(file, 0, disk_size, Layer::Image, "vhd-fixed")), "vhd-fixed"))
+        }
+        3 => Ok((Box::new(DynamicVhd::open(file, &footer, budget)?), "vhd-dynamic")),
+        4 => Err(err("vhd-differencing", 60, ErrorKind::Unsupported("differencing VHD: it needs its parent disk"))),
+        _ => Err(err("vhd", 60, ErrorKind::Corrupt("disk type"))),
+    }
+}
+
+/// A dynamic VHD.
+struct DynamicVhd<F> {
+    file: BlockCache<F>,
+    size: u64,
+    block: u64,
+    bat: u64,
+    entries: u64,
+    bitmap_bytes: u64,
+}
+
+impl<F> core::fmt::Debug for DynamicVhd<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "DynamicVhd({} bytes, blocks of {})", self.size, self.block)
+    }
+}
+
+const FORMAT: &str = "vhd-dynamic";
+
+impl<F: ReadAt> DynamicVhd<F> {
+    fn open(file: F, footer: &[u8; 512], budget: &Budget) -> Result<Self> {
+        let header_at = be64(footer, 16);
+        if !fits(header_at, 1024, file.size()) {
+            return Err(err(FORMAT, 16, ErrorKind::Corrupt("dynamic header lies outside the file")));
+        }
+        let h: [u8; 1024] = file.read_array(header_at)?;
+        if &h[0..8] != b"cxsparse" {
+            return Err(err(FORMAT, header_at, ErrorKind::BadMagic));
+        }
+        let bat = be64(&h, 16);
+        let entries = u64::from(be32(&h, 28));
+        let block = u64::from(be32(&h, 32));
+        if !block.is_power_of_two() || !(SECTOR..=256 << 20).contains(&block) {
+            return Err(err(FORMAT, header_at + 32, ErrorKind::Corrupt("block size")));
+        }
+        let size = be64(footer, 48);
+        if entries < size.div_ceil(block) || !fits(bat, entries * 4, file.size()) {
+            return Err(err(FORMAT, header_at + 16, ErrorKind::Corrupt("block allocation table")));
+        }
+        let bitmap_bytes = (block / SECTOR).div_ceil(8).div_ceil(SECTOR) * SECTOR;
+        let file = BlockCache::new(file, 4096, 32, budget, Layer::Image, FORMAT)?;
+        Ok(DynamicVhd { file, size, block, bat, entries, bitmap_bytes })
+    }
+}
+
+impl<F: ReadAt> ReadAt for DynamicVhd<F> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        if !fits(offset, buf.len() as u64, self.size) {
+            return Err(eof(Layer::Image, FORMAT, offset, buf.len(), self.size));
+        }
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = offset + done as u64;
+            let (index, within) = (pos / self.block, pos % self.block);
+            let n = (buf.len() - done).min((self.block - within) as usize);
+            let out = &mut buf[done..done + n];
+            let entry_at = self.bat + index * 4;
+            let entry =
+                if index < self.entries { u32::from_be_bytes(self.file.read_array(entry_at)?) } else { UNALLOCATED };
+            if entry == UNALLOCATED {
+                out.fill(0);
+                done += n;
+                continue;
+            }
+            let bitmap = u64::from(entry) * SECTOR;
+            let data = bitmap + self.bitmap_bytes;
+            if !fits(data, self.block, self.file.size()) {
+                return Err(err(
+                    FORMAT,
+                    entry_at,
+                    ErrorKind::Corrupt("block allocation table entry points past the end of the file"),
+                ));
+            }
+            // Runs of sectors that are present (bitmap bit set) or absent, each read at once.
+            let present = |k: usize| -> Result<bool> {
+                let sector = (within + k as u64) / SECTOR;
+                let bits: [u8; 1] = self.file.read_array(bitmap + sector / 8)?;
+                Ok(bits[0] & (0x80 >> (sector % 8)) != 0)
+            };
+            let mut k = 0usize;
+            while k < n {
+                let state = present(k)?;
+                let mut end = k + ((SECTOR - (within + k as u64) % SECTOR) as usize).min(n - k);
+                while end < n && present(end)? == state {
+                    end += (SECTOR as usize).min(n - end);
+                }
+                let part = &mut out[k..end];
+                if state {
+                    self.file.inner().read_at(data + within + k as u64, part)?;
+                } else {
+                    part.fill(0);
+                }
+                k = end;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! Microsoft VHDX ([MS-VHDX]): two headers (the valid one with the higher sequence number
+//! wins), two region tables (CRC-32C checked), a metadata region (block size, virtual disk
+//! size, logical sector size) and a block allocation table in which a sector-bitmap entry
+//! follows every `chunk ratio` payload entries. A non-empty log (changes not yet applied) is
+//! reported as a warning and the disk read as it is on disk; differencing disks are refused.
+
+use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
+use crate::budget::Budget;
+use crate::crc32::Crc32;
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::io::{fits, le, ReadAt, ReadAtExt};
+use crate::volume::gpt::format_guid;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+const FORMAT: &str = "vhdx";
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const BAT_GUID: &str = "2DC27766-F623-4200-9D64-115E9BFD4A08";
+const METADATA_GUID: &str = "8B7CA206-4790-4B9A-B8FE-575F050F886E";
+const FILE_PARAMETERS: &str = "CAA16737-FA36-4D43-B3B6-33F0AA44E76B";
+const VIRTUAL_DISK_SIZE: &str = "2FA54224-CD1B-4876-B211-5DBED83BF4B8";
+const LOGICAL_SECTOR_SIZE: &str = "8141BF1D-A96F-4709-BA47-F233A8FAAB5F";
+
+fn err(offset: u64, kind: ErrorKind) -> Error {
+    Error::new(Layer::Image, FORMAT, offset, kind)
+}
+
+fn guid(b: &[u8]) -> alloc::string::String {
+    format_guid(&b[..16].try_into().unwrap_or([0; 16]))
+}
+
+/// CRC-32C of `data` with its checksum field (bytes 4..8) taken as zero.
+fn checksum(data: &[u8]) -> u32 {
+    let mut c = Crc32::castagnoli();
+    c.update(&data[..4]);
+    c.update(&[0; 4]);
+    c.update(&data[8..]);
+    c.finish()
+}
+
+struct VhdxMap {
+    bat: u64,
+    block: u64,
+    chunk_ratio: u64,
+    entries: u64,
+}
+
+impl ChunkMap for VhdxMap {
+    fn locate(&self, file: &dyn ReadAt, index: u64) -> Result<Chunk> {
+        let bat_index = index + index / self.chunk_ratio;
+        if bat_index >= self.entries {
+            return Ok(Chunk::Zero);
+        }
+        let at = self.bat + bat_index * 8;
+        let entry = u64::from_le_bytes(file.read_array(at)?);
+        match entry & 7 {
+            6 | 7 => {
+                let offset = (entry >> 20) * MIB;
+                if offset == 0 || !fits(offset, self.block, file.size()) {
+                    return Err(err(at, ErrorKind::Corrupt("BAT entry points past the end of the file")));
+                }
+                Ok(Chunk::Raw(offset))
+            }
+            0..=3 => Ok(Chunk::Zero),
+            _ => Err(err(at, ErrorKind::Corrupt("BAT entry state"))),
+        }
+    }
+}
+
+/// Opens a VHDX image; a non-empty log is added to `warnings`.
+pub(crate) fn open<'a, F: ReadAt + 'a>(
+    file: F,
+    budget: &Budget,
+    warnings: &mut Vec<Error>,
+) -> Result<Box<dyn ReadAt + 'a>> {
+    // Headers: 4 KiB each at 64 KiB and 128 KiB.
+    let mut best: Option<(u64, [u8; 4096])> = None;
+    for at in [64 * KIB, 128 * KIB] {
+        if !fits(at, 4096, file.size()) {
+            continue;
+        }
+        let h: [u8; 4096] = file.read_array(at)?;
+        if &h[0..4] == b"head" && checksum(&h) == le::u32(&h, 4) && best.is_none_or(|(seq, _)| le::u64(&h, 8) > seq) {
+            best = Some((le::u64(&h, 8), h));
+        }
+    }
+    let (_, header) = best.ok_or(err(64 * KIB, ErrorKind::Corrupt("no valid VHDX header")))?;
+    if header[48..64].iter().any(|&b| b != 0) {
+        warnings
+            .push(err(64 * KIB + 48, ErrorKind::Unsupported("VHDX log not replayed: unapplied changes are ignored")));
+    }
+    // Region tables: 64 KiB each at 192 KiB and 256 KiB; the first valid one is used.
+    let mut regions = None;
+    let mut bad = None;
+    for at in [192 * KIB, 256 * KIB] {
+        if !fits(at, 64 * KIB, file.size()) {
+            continue;
+        }
+        let mut t = budget.zeroed(Layer::Image, FORMAT, at, (64 * KIB) as usize)?;
+        file.read_at(at, &mut t)?;
+        let (stored, computed) = (le::u32(&t, 4), checksum(&t));
+        if &t[0..4] == b"regi" && stored == computed {
+            regions = Some(t);
+            break;
+        }
+        bad.get_or_insert(err(at + 4, ErrorKind::BadChecksum { stored, computed }));
+    }
+    let regions = match (regions, bad) {
+        (Some(r), Some(e)) => {
+            warnings.push(e);
+            r
+        }
+        (Some(r), None) => r,
+        (None, e) => return Err(e.unwrap_or(err(192 * KIB, ErrorKind::Corrupt("no region table")))),
+    };
+    let count = (le::u32(&regions, 8) as usize).min(2047);
+    let (mut bat, mut metadata) = (None, None);
+    for e in regions[16..16 + count * 32].chunks_exact(32) {
+        let region = (le::u64(e, 16), u64::from(le::u32(e, 24)));
+        match guid(e).as_str() {
+            BAT_GUID => bat = Some(region),
+            METADATA_GUID => metadata = Some(region),
+            _ if le::u32(e, 28) & 1 != 0 => return Err(err(192 * KIB, ErrorKind::Unsupported("required VHDX region"))),
+            _ => {}
+        }
+    }
+    drop(regions);
+    let (bat, bat_len) = bat.ok_or(err(192 * KIB, ErrorKind::Corrupt("no BAT region")))?;
+    let (meta, meta_len) = metadata.ok_or(err(192 * KIB, ErrorKind::Corrupt("no metadata region")))?;
+    if !fits(bat, bat_len, file.size()) || !fits(meta, meta_len.max(64 * KIB), file.size()) {
+        return Err(err(192 * KIB, ErrorKind::Corrupt("region lies outside the file")));
+    }
+    // Metadata table: 32-byte header ("metadata"), then 32-byte entries.
+    let table: [u8; 4096] = file.read_array(meta)?;
+    if &table[0..8] != b"metadata" {
+        return Err(err(meta, ErrorKind::BadMagic));
+    }
+    let (mut block, mut size, mut sector) = (None, None, None);
+    for e in table[32..].chunks_exact(32).take(usize::from(le::u16(&table, 10)).min(127)) {
+        let item = meta + u64::from(le::u32(e, 16));
+        let read_u64 = |at: u64| -> Result<u64> { Ok(u64::from_le_bytes(file.read_array(at)?)) };
+        match guid(e).as_str() {
+            FILE_PARAMETERS => {
+                let v = read_u64(item)?;
+                if (v >> 32) & 2 != 0 {
+                    return Err(err(item, ErrorKind::Unsupported("differencing VHDX: it needs its parent disk")));
+                }
+                block = Some(v & 0xFFFF_FFFF);
+            }
+            VIRTUAL_DISK_SIZE => size = Some(read_u64(item)?),
+            LOGICAL_SECTOR_SIZE => sector = Some(read_u64(item)? & 0xFFFF_FFFF),
+            _ => {}
+        }
+    }
+    let (block, size, sector) = match (block, size, sector) {
+        (Some(b), Some(s), Some(l)) => (b, s, l),
+        _ => return Err(err(meta, ErrorKind::Corrupt("missing metadata item"))),
+    };
+    if !block.is_power_of_two() || !(MIB..=256 * MIB).contains(&block) || !(sector == 512 || sector == 4096) {
+        return Err(err(meta, ErrorKind::Corrupt("block or sector size")));
+    }
+    let chunk_ratio = (1u64 << 23) * sector / block;
+    let map = VhdxMap { bat, block, chunk_ratio, entries: bat_len / 8 };
+    Ok(Box::new(ChunkedDisk::new(file, map, size, block, false, None, budget, FORMAT)?))
+}
