@@ -8,6 +8,8 @@ for tool in mkfs.ext4:e2fsprogs debugfs:e2fsprogs sfdisk:fdisk mkfs.vfat:dosfsto
             mkswap:util-linux python3:python3 qemu-img:qemu-utils hyperfine:hyperfine flock:util-linux; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done
+# VMware-style stream VMDK writer (a Python module, so checked by file).
+[[ -f /usr/lib/python3/dist-packages/VMDKstream.py ]] || need+=(python3-vmdkstream)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "install-tools: missing ${need[*]}; run as root or install them" >&2

@@ -25,6 +25,11 @@
 #                         wal/ (a committed -wal file), each with rpm -qa's expected.tsv
 #   rpm-root.img          ext4 root of a Rocky-like system: the rpmdb under
 #                         /usr/lib/sysimage/rpm, /var/lib/rpm a symlink to it
+#   containers/           gpt-cloud.raw converted by qemu-img to every format and subformat it
+#                         writes (each checked with qemu-img compare), a VMware-style stream
+#                         VMDK (python3-vmdkstream), an OVA and a gzip'd Vagrant box
+#   big-stream.vmdk       20 GiB-virtual streamOptimized VMDK holding ~650 MB of this machine's
+#                         /usr/share (for the memory test and the benchmark)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -223,6 +228,44 @@ ln -s ../../usr/lib/sysimage/rpm "$rpmroot/var/lib/rpm"
 printf 'NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.2"\nPRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"\n' > "$rpmroot/etc/os-release"
 mkfs.ext4 "${ext_common[@]}" -L rocky -d "$rpmroot" rpm-root.img 32M
 rm -rf rpm-build
+
+# ---- every container format ------------------------------------------------------------------
+mkdir -p containers
+convert() { # convert NAME FORMAT [OPTIONS]
+  local name=$1 fmt=$2; shift 2
+  qemu-img convert -f raw -O "$fmt" "$@" gpt-cloud.raw "containers/$name"
+  qemu-img compare -q -f raw -F "$fmt" gpt-cloud.raw "containers/$name"
+}
+convert stream.vmdk vmdk -o subformat=streamOptimized
+convert sparse.vmdk vmdk -o subformat=monolithicSparse
+convert flat.vmdk vmdk -o subformat=monolithicFlat
+convert split-sparse.vmdk vmdk -o subformat=twoGbMaxExtentSparse
+convert split-flat.vmdk vmdk -o subformat=twoGbMaxExtentFlat
+convert fixed.vhd vpc -o subformat=fixed
+convert dynamic.vhd vpc -o subformat=dynamic
+convert dynamic.vhdx vhdx
+convert plain.qcow2 qcow2
+convert compressed.qcow2 qcow2 -c
+convert v2.qcow2 qcow2 -o compat=0.10
+convert dynamic.vdi vdi
+convert static.vdi vdi -o static=on
+/usr/bin/python3 /usr/lib/python3/dist-packages/VMDKstream.py gpt-cloud.raw containers/vmware-stream.vmdk >/dev/null
+qemu-img compare -q -f raw -F vmdk gpt-cloud.raw containers/vmware-stream.vmdk
+(cd containers && tar cf appliance.ova vmware-stream.vmdk && tar czf vagrant.box sparse.vmdk)
+
+# ---- a 20 GiB stream VMDK with real files ------------------------------------------------------
+truncate -s 20G big-stream.raw
+sfdisk -q big-stream.raw <<'SF'
+label: gpt
+start=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
+SF
+mkdir -p tree-big/usr tree-big/etc
+cp -a "$tree/etc/." tree-big/etc/ && cp -a "$tree/usr/." tree-big/usr/
+cp -al /usr/share tree-big/usr/share-host 2>/dev/null || cp -a /usr/share tree-big/usr/share-host
+read -r s n < <(part big-stream.raw raw1)
+mkfs.ext4 "${ext_common[@]}" -L big -E offset=$((s * 512)) -d tree-big big-stream.raw $((n / 2))k
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized big-stream.raw big-stream.vmdk
+rm -rf tree-big big-stream.raw
 
 echo "$want" > "$stamp"
 echo "fixtures ready in $out"

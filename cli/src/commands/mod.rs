@@ -105,27 +105,43 @@ impl ImageArgs {
     pub fn open(&self) -> Result<OpenImage, CommandError> {
         let budget = Budget::new(self.mem_limit);
         if self.is_stdin() {
-            let (size, path) = spool_stdin().map_err(|e| CommandError::Io(String::from("standard input"), e))?;
+            let (size, path) =
+                spool(std::io::stdin().lock()).map_err(|e| CommandError::Io(String::from("standard input"), e))?;
             let source = FileSource::open(&path).map_err(|e| CommandError::Io(display(&path), e))?;
             let opener = BesideOpener::new(None, source.counter());
             return Ok(OpenImage { source, opener, budget, spooled: Some((size, path)) });
         }
         let source = FileSource::open(&self.image).map_err(|e| CommandError::Io(display(&self.image), e))?;
+        if is_gzip(&source) {
+            // A gzip'd archive (a Vagrant box) cannot be read at random offsets: inflate it
+            // into a spool file first.
+            let file = std::fs::File::open(&self.image).map_err(|e| CommandError::Io(display(&self.image), e))?;
+            let (size, path) = spool(flate2::read::GzDecoder::new(std::io::BufReader::new(file)))
+                .map_err(|e| CommandError::Io(display(&self.image), e))?;
+            let spooled = FileSource::open(&path).map_err(|e| CommandError::Io(display(&path), e))?;
+            let opener = BesideOpener::new(Some(&self.image), spooled.counter());
+            return Ok(OpenImage { source: spooled, opener, budget, spooled: Some((size, path)) });
+        }
         let opener = BesideOpener::new(Some(&self.image), source.counter());
         Ok(OpenImage { source, opener, budget, spooled: None })
     }
 }
 
-/// Copies standard input into a temporary file, skipping all-zero blocks so that the spool of
-/// a raw disk stays sparse where the filesystem allows it.
-fn spool_stdin() -> std::io::Result<(u64, tempfile::TempPath)> {
+fn is_gzip(source: &FileSource) -> bool {
+    use coldscan_core::ReadAt;
+    let mut magic = [0u8; 2];
+    source.size() >= 2 && source.read_at(0, &mut magic).is_ok() && magic == [0x1F, 0x8B]
+}
+
+/// Copies a stream into a temporary file, skipping all-zero blocks so that the spool of a raw
+/// disk stays sparse where the filesystem allows it.
+fn spool(mut input: impl Read) -> std::io::Result<(u64, tempfile::TempPath)> {
     use std::io::{Seek, SeekFrom, Write};
     let mut file = tempfile::NamedTempFile::new()?;
-    let mut stdin = std::io::stdin().lock();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = match stdin.read(&mut buf) {
+        let n = match input.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
