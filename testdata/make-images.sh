@@ -260,7 +260,7 @@ label: gpt
 start=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
 SF
 mkdir -p tree-big/usr tree-big/etc
-cp -a "$tree/etc/." tree-big/etc/ && cp -a "$tree/usr/." tree-big/usr/
+cp -a "$tree/etc/." tree-big/etc/ && cp -a "$tree/usr/." tree-big/usr/ && cp -a "$tree/var" tree-big/
 cp -al /usr/share tree-big/usr/share-host 2>/dev/null || cp -a /usr/share tree-big/usr/share-host
 read -r s n < <(part big-stream.raw raw1)
 mkfs.ext4 "${ext_common[@]}" -L big -E offset=$((s * 512)) -d tree-big big-stream.raw $((n / 2))k

@@ -6,62 +6,12 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::error::{ErrorKind, Layer};
 use coldscan_core::fs::{resolve, FileType};
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
 use common::*;
-
-/// A real image with bytes patched over it and an optional shorter size (truncation).
-struct Damaged {
-    inner: FileSource,
-    size: u64,
-    patches: Vec<(u64, Vec<u8>)>,
-}
-
-impl Damaged {
-    fn new(image: &str) -> Self {
-        let inner = FileSource::open(&fixtures().join(image)).unwrap();
-        let size = inner.size();
-        Damaged { inner, size, patches: Vec::new() }
-    }
-    fn truncate(mut self, size: u64) -> Self {
-        self.size = size;
-        self
-    }
-    fn patch(mut self, offset: u64, bytes: &[u8]) -> Self {
-        self.patches.push((offset, bytes.to_vec()));
-        self
-    }
-    fn read_u32(&self, offset: u64) -> u32 {
-        let mut b = [0u8; 4];
-        self.read_at(offset, &mut b).unwrap();
-        u32::from_le_bytes(b)
-    }
-}
-
-impl ReadAt for Damaged {
-    fn size(&self) -> u64 {
-        self.size
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|end| end > self.size) {
-            return Err(coldscan_core::io::eof(Layer::Source, "damaged", offset, buf.len(), self.size));
-        }
-        self.inner.read_at(offset, buf)?;
-        for (at, bytes) in &self.patches {
-            for (i, b) in bytes.iter().enumerate() {
-                let pos = at + i as u64;
-                if pos >= offset && pos < offset + buf.len() as u64 {
-                    buf[(pos - offset) as usize] = *b;
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 fn budget() -> Budget {
     Budget::new(8 << 20)

@@ -83,7 +83,7 @@ impl<'a> Disk<'a> {
     /// Inspects every volume. `image.path` and `image.bytes_read` are left for the front end.
     pub fn inspect(&self) -> InspectReport {
         let mut errors: Vec<ErrorReport> =
-            self.table.warnings.iter().map(|e| ErrorReport::from_error(e, None)).collect();
+            self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)).collect();
         let mut volumes = Vec::new();
         let mut targets = Vec::new();
         for v in &self.table.volumes {
@@ -158,7 +158,7 @@ impl<'a> Disk<'a> {
 
     /// Every root (volume with an OS or a package database) and its packages.
     pub fn package_targets(&self, errors: &mut Vec<ErrorReport>) -> Vec<PackageTargetReport> {
-        errors.extend(self.table.warnings.iter().map(|e| ErrorReport::from_error(e, None)));
+        errors.extend(self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)));
         let mut targets = Vec::new();
         for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
             let id = v.id();

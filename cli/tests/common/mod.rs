@@ -5,10 +5,11 @@
 pub mod counting;
 
 use coldscan::source::FileSource;
+use coldscan_core::error::Layer;
 use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
-use coldscan_core::Budget;
+use coldscan_core::{Budget, ReadAt};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -168,4 +169,57 @@ pub fn dpkg_query_installed(admindir: Option<&Path>, extra_format: &str) -> Vec<
         .collect();
     lines.sort();
     lines
+}
+
+/// A real image with bytes patched over it and an optional shorter size (truncation).
+pub struct Damaged {
+    inner: FileSource,
+    size: u64,
+    patches: Vec<(u64, Vec<u8>)>,
+}
+
+impl Damaged {
+    /// A fixture (path relative to the fixture directory) to damage.
+    pub fn new(image: &str) -> Self {
+        let inner = FileSource::open(&fixtures().join(image)).unwrap();
+        let size = inner.size();
+        Damaged { inner, size, patches: Vec::new() }
+    }
+    /// Cuts the image at `size` bytes.
+    pub fn truncate(mut self, size: u64) -> Self {
+        self.size = size;
+        self
+    }
+    /// Overlays `bytes` at `offset`.
+    pub fn patch(mut self, offset: u64, bytes: &[u8]) -> Self {
+        self.patches.push((offset, bytes.to_vec()));
+        self
+    }
+    /// The little-endian u32 at `offset`.
+    pub fn read_u32(&self, offset: u64) -> u32 {
+        let mut b = [0u8; 4];
+        self.read_at(offset, &mut b).unwrap();
+        u32::from_le_bytes(b)
+    }
+}
+
+impl ReadAt for Damaged {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
+        if offset.checked_add(buf.len() as u64).is_none_or(|end| end > self.size) {
+            return Err(coldscan_core::io::eof(Layer::Source, "damaged", offset, buf.len(), self.size));
+        }
+        self.inner.read_at(offset, buf)?;
+        for (at, bytes) in &self.patches {
+            for (i, b) in bytes.iter().enumerate() {
+                let pos = at + i as u64;
+                if pos >= offset && pos < offset + buf.len() as u64 {
+                    buf[(pos - offset) as usize] = *b;
+                }
+            }
+        }
+        Ok(())
+    }
 }
