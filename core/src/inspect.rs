@@ -80,12 +80,13 @@ impl<'a> Disk<'a> {
         first.ok_or(not_found)
     }
 
-    /// Inspects every volume. `image.path` and `image.bytes_read` are left for the front end.
-    pub fn inspect(&self) -> InspectReport {
+    /// Reads every volume: its report, and the root scan (OS, kernels, packages) of each
+    /// filesystem that holds an OS or a package database.
+    pub fn scan(&self) -> DiskScan {
         let mut errors: Vec<ErrorReport> =
             self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)).collect();
         let mut volumes = Vec::new();
-        let mut targets = Vec::new();
+        let mut roots = Vec::new();
         for v in &self.table.volumes {
             let id = v.id();
             let mut report = VolumeReport {
@@ -111,8 +112,10 @@ impl<'a> Disk<'a> {
                             report.uuid = p.uuid;
                         }
                         if let Some(fs) = opened {
-                            if let Some(t) = self.target(&id, fs.as_ref(), &mut errors) {
-                                targets.push(t);
+                            let root = RootScan::scan(fs.as_ref(), &self.budget);
+                            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+                            if root.os.is_some() || !root.inventories.is_empty() {
+                                roots.push((id.clone(), root));
                             }
                         }
                     }
@@ -124,60 +127,66 @@ impl<'a> Disk<'a> {
             }
             volumes.push(report);
         }
+        DiskScan { volumes, roots, errors }
+    }
+
+    /// The image section of a report (`path`, `bytes_read`, `spooled` left for the front end).
+    pub fn image_report(&self) -> ImageReport {
+        ImageReport {
+            path: String::new(),
+            format: self.image.format,
+            virtual_size: self.image.disk.size(),
+            bytes_read: 0,
+            spooled: None,
+        }
+    }
+
+    /// Inspects every volume.
+    pub fn inspect(&self) -> InspectReport {
+        let scan = self.scan();
+        let targets = scan
+            .roots
+            .iter()
+            .filter_map(|(id, root)| {
+                Some(TargetReport {
+                    volume: id.clone(),
+                    os: os_report(root.os.as_ref()?),
+                    kernels: root.kernels.clone(),
+                    package_databases: root.databases(),
+                })
+            })
+            .collect();
         InspectReport {
             schema: INSPECT_SCHEMA,
-            image: ImageReport {
-                path: String::new(),
-                format: self.image.format,
-                virtual_size: self.image.disk.size(),
-                bytes_read: 0,
-                spooled: None,
-            },
+            image: self.image_report(),
             partition_table: TableReport {
                 scheme: self.table.scheme.as_str(),
                 disk_id: self.table.disk_id.clone(),
                 sector_size: self.table.sector_size,
             },
-            volumes,
+            volumes: scan.volumes,
             targets,
-            errors,
+            errors: scan.errors,
         }
-    }
-
-    fn target(&self, id: &str, fs: &dyn FileSystem, errors: &mut Vec<ErrorReport>) -> Option<TargetReport> {
-        let root = RootScan::scan(fs, &self.budget);
-        errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(String::from(id)))));
-        let os = root.os.as_ref()?;
-        Some(TargetReport {
-            volume: String::from(id),
-            os: os_report(os),
-            kernels: root.kernels.clone(),
-            package_databases: root.databases(),
-        })
     }
 
     /// Every root (volume with an OS or a package database) and its packages.
     pub fn package_targets(&self, errors: &mut Vec<ErrorReport>) -> Vec<PackageTargetReport> {
-        errors.extend(self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)));
-        let mut targets = Vec::new();
-        for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
-            let id = v.id();
-            let fs = match self.filesystem(v) {
-                Ok((_, Some(fs))) => fs,
-                Ok(_) => continue,
-                Err(e) => {
-                    errors.push(ErrorReport::from_error(&e, Some(id)));
-                    continue;
-                }
-            };
-            let root = RootScan::scan(fs.as_ref(), &self.budget);
-            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
-            if root.os.is_some() || !root.inventories.is_empty() {
-                targets.push(root.package_target(id));
-            }
-        }
-        targets
+        let scan = self.scan();
+        errors.extend(scan.errors);
+        scan.roots.iter().map(|(id, root)| root.package_target(id.clone())).collect()
     }
+}
+
+/// Every volume of a disk and the roots found on them.
+#[derive(Debug)]
+pub struct DiskScan {
+    /// One report per volume.
+    pub volumes: Vec<VolumeReport>,
+    /// (volume id, root scan) for each volume with an OS or package database.
+    pub roots: Vec<(String, RootScan)>,
+    /// Problems met.
+    pub errors: Vec<ErrorReport>,
 }
 
 /// The report form of an [`OsInfo`].

@@ -29,6 +29,7 @@ extern crate alloc;
 pub mod budget;
 pub mod cache;
 mod crc32;
+pub mod detect;
 pub mod error;
 pub mod fs;
 pub mod image;
@@ -39,6 +40,7 @@ pub mod pkg;
 pub mod report;
 pub mod version;
 pub mod volume;
+pub mod vulndb;
 
 pub use budget::Budget;
 pub use error::{Error, ErrorKind, Layer, Result};

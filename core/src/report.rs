@@ -226,3 +226,97 @@ impl ErrorReport {
         ErrorReport { layer: e.layer.as_str(), volume, offset: e.offset, message: alloc::format!("{e}") }
     }
 }
+
+/// Schema id of the scan report (`coldscan scan --format json`).
+pub const REPORT_SCHEMA: &str = "coldscan/report/v1";
+
+/// `coldscan scan --format json` (the report contract in DESIGN.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: &'static str,
+    /// The image.
+    pub image: ImageReport,
+    /// The vulnerability database used.
+    pub db: DbReport,
+    /// Every volume.
+    pub volumes: Vec<VolumeReport>,
+    /// Every root with an OS or packages.
+    pub targets: Vec<ScanTargetReport>,
+    /// Problems and warnings.
+    pub errors: Vec<ErrorReport>,
+}
+
+/// The database a scan used.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbReport {
+    /// Build time.
+    pub built_at: String,
+    /// Sources.
+    pub sources: Vec<DbSourceReport>,
+}
+
+/// One source of the database.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbSourceReport {
+    /// Name.
+    pub name: String,
+    /// Commit or snapshot.
+    pub commit: String,
+    /// Date.
+    pub date: String,
+}
+
+/// One scanned root.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanTargetReport {
+    /// Volume id.
+    pub volume: String,
+    /// Operating system.
+    pub os: Option<OsReport>,
+    /// Installed packages.
+    pub packages: Vec<PackageReport>,
+    /// Findings, sorted by package then id.
+    pub vulnerabilities: Vec<VulnerabilityReport>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct VulnerabilityReport {
+    /// Vulnerability id.
+    pub id: String,
+    /// Package name.
+    pub package: String,
+    /// Installed version.
+    pub installed: String,
+    /// Fixed version, if any.
+    pub fixed: Option<String>,
+    /// `fixed`, `affected`, `will_not_fix`, `fix_deferred`, `end_of_life`.
+    pub status: &'static str,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`.
+    pub severity: &'static str,
+    /// Title, if known.
+    pub title: Option<String>,
+    /// Distribution advisory id, if any.
+    pub advisory: Option<String>,
+    /// Source of the advisory data.
+    pub source: String,
+}
+
+impl VulnerabilityReport {
+    /// The report entry of a finding.
+    pub fn from_finding(f: &crate::detect::Finding) -> Self {
+        let opt = |s: &str| Some(String::from(s)).filter(|s| !s.is_empty());
+        VulnerabilityReport {
+            id: f.id.clone(),
+            package: f.package.clone(),
+            installed: f.installed.clone(),
+            fixed: opt(&f.fixed),
+            status: f.status.as_str(),
+            severity: f.severity.as_str(),
+            title: opt(&f.title),
+            advisory: opt(&f.advisory),
+            source: f.source.clone(),
+        }
+    }
+}

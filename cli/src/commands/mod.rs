@@ -2,9 +2,12 @@
 //! [`CommandError`]; exit codes are decided once, in `main`.
 
 pub mod cat;
+pub mod db;
 pub mod inspect;
 pub mod ls;
 pub mod packages;
+#[cfg(unix)]
+pub mod scan;
 
 use crate::source::{BesideOpener, FileSource};
 use coldscan_core::Budget;

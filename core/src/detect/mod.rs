@@ -1,0 +1,179 @@
+//! Detection: installed packages × the vulnerability database → findings. A pure function of
+//! the OS, the package list and the database; filters (severity, unfixed) are the caller's
+//! separate passes.
+//!
+//! Per family, with the distribution's own comparator: Alpine by origin (source) name on
+//! `alpine MAJOR.MINOR`; Amazon Linux by binary name on `amazon 1|2|2022|2023`; Rocky and
+//! AlmaLinux by binary name on the major release, with an architecture filter (unless the
+//! package is `noarch`) and modular packages only matched by modular fixes. `gpg-pubkey`
+//! pseudo-packages are never matched. A release the database does not know is a warning.
+
+use crate::budget::Budget;
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::os::OsInfo;
+use crate::pkg::Package;
+use crate::version::{apk, rpm};
+use crate::vulndb::{Severity, Status, VulnDb};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+/// One vulnerability in one installed package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Vulnerability id.
+    pub id: String,
+    /// Package name.
+    pub package: String,
+    /// Installed version (full form).
+    pub installed: String,
+    /// Fixed version, empty when there is no fix.
+    pub fixed: String,
+    /// Fix status.
+    pub status: Status,
+    /// Severity.
+    pub severity: Severity,
+    /// Title, when the database has one.
+    pub title: String,
+    /// The distribution's advisory id, if any.
+    pub advisory: String,
+    /// Source that rated the vulnerability.
+    pub source: String,
+}
+
+/// How a family's packages are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Apk,
+    Rpm,
+}
+
+/// The database platform of an OS and how to match on it; `None` for families not covered.
+pub fn platform(os: &OsInfo) -> Option<String> {
+    platform_and_scheme(os).map(|(p, _)| p)
+}
+
+fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
+    let version = os.version_id.as_deref()?;
+    let major = version.split('.').next()?;
+    Some(match os.family.as_str() {
+        "alpine" => {
+            let mut parts = version.split('.');
+            let (a, b) = (parts.next()?, parts.next().unwrap_or("0"));
+            let b = b.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("0");
+            (alloc::format!("alpine {a}.{b}"), Scheme::Apk)
+        }
+        "amazon" => {
+            let release = match major {
+                "2" | "2022" | "2023" => major,
+                // Amazon Linux AMI (2017.09, 2018.03, …) is "Amazon Linux 1".
+                _ if version.starts_with("20") => "1",
+                _ => major,
+            };
+            (alloc::format!("amazon {release}"), Scheme::Rpm)
+        }
+        "rocky" | "alma" => (alloc::format!("{} {major}", os.family), Scheme::Rpm),
+        _ => return None,
+    })
+}
+
+fn is_modular_release(fixed: &str) -> bool {
+    fixed.contains(".module+") || fixed.contains(".module_")
+}
+
+/// Finds the vulnerabilities of `packages` on `os`. Returns the findings, sorted by package
+/// then id (one per pair: the earliest fix that applies), and warnings.
+pub fn detect(
+    db: &VulnDb<'_>,
+    os: &OsInfo,
+    packages: &[Package],
+    budget: &Budget,
+) -> Result<(Vec<Finding>, Vec<Error>)> {
+    let mut warnings = Vec::new();
+    let Some((platform, scheme)) = platform_and_scheme(os) else {
+        warnings.push(Error::new(
+            Layer::Os,
+            "detect",
+            0,
+            ErrorKind::Unsupported("no vulnerability data for this distribution"),
+        ));
+        return Ok((Vec::new(), warnings));
+    };
+    if !db.has_platform(&platform) {
+        warnings.push(Error::new(
+            Layer::Os,
+            "detect",
+            0,
+            ErrorKind::Unsupported("this release is not in the vulnerability DB (unknown or end of life)"),
+        ));
+        return Ok((Vec::new(), warnings));
+    }
+    let mut charge = budget.reserve(Layer::Os, "detect", 0, 0)?;
+    let mut findings: Vec<Finding> = Vec::new();
+    for p in packages.iter().filter(|p| !p.is_gpg_pubkey()) {
+        let installed = p.full_version();
+        let key = match scheme {
+            Scheme::Apk => p.source_name.as_deref().unwrap_or(&p.name),
+            Scheme::Rpm => &p.name,
+        };
+        let advisories = db.advisories(&platform, key)?;
+        for a in &advisories {
+            let applies = match (scheme, a.status) {
+                (_, Status::Fixed) if a.fixed.is_empty() => false,
+                (Scheme::Apk, Status::Fixed) => apk::compare(&installed, a.fixed) == Ordering::Less,
+                (Scheme::Rpm, Status::Fixed) => {
+                    let arch_ok = a.arches.is_empty()
+                        || p.arch
+                            .as_deref()
+                            .is_none_or(|arch| arch == "noarch" || a.arches.split(',').any(|x| x == arch));
+                    let module_ok = is_modular_release(a.fixed) == p.modularity_label.is_some();
+                    arch_ok && module_ok && rpm::compare_evr(&installed, a.fixed) == Ordering::Less
+                }
+                _ => true,
+            };
+            if !applies {
+                continue;
+            }
+            for &v in &a.vulns {
+                let d = db.details(v)?;
+                if let Some(f) = findings.iter_mut().find(|f| f.id == d.id && f.package == p.name) {
+                    // Keep the earliest fix that applies.
+                    let earlier = match scheme {
+                        Scheme::Apk => apk::compare(a.fixed, &f.fixed) == Ordering::Less,
+                        Scheme::Rpm => rpm::compare_evr(a.fixed, &f.fixed) == Ordering::Less,
+                    };
+                    if earlier && !a.fixed.is_empty() {
+                        f.fixed = String::from(a.fixed);
+                        f.advisory = String::from(a.advisory);
+                    }
+                    continue;
+                }
+                let f = Finding {
+                    id: String::from(d.id),
+                    package: p.name.clone(),
+                    installed: installed.clone(),
+                    fixed: String::from(a.fixed),
+                    status: a.status,
+                    severity: d.severity,
+                    title: String::from(d.title),
+                    advisory: String::from(a.advisory),
+                    source: String::from(d.source),
+                };
+                charge.grow(
+                    Layer::Os,
+                    "detect",
+                    0,
+                    core::mem::size_of::<Finding>()
+                        + f.id.len()
+                        + f.package.len()
+                        + f.installed.len()
+                        + f.fixed.len()
+                        + f.advisory.len(),
+                )?;
+                findings.push(f);
+            }
+        }
+    }
+    findings.sort_by(|a, b| a.package.cmp(&b.package).then_with(|| a.id.cmp(&b.id)));
+    Ok((findings, warnings))
+}

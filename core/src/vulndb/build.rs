@@ -1,0 +1,219 @@
+//! Writing database blobs (used by `coldscan-db-builder` and by tests): collect advisories,
+//! then lay them out as described in the parent module.
+
+use super::{
+    Advisory, Details, Meta, PlatformRange, Severity, SourceInfo, Status, DETAIL_RECORD, HEADER, MAGIC, PACKAGE_RECORD,
+    SCHEMA,
+};
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// An advisory as a source gives it, before layout.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NewAdvisory {
+    /// Platform (`alpine 3.18`).
+    pub platform: String,
+    /// Package name the distribution matches on.
+    pub package: String,
+    /// Vulnerability id.
+    pub vuln: String,
+    /// Fixed version, empty when unfixed.
+    pub fixed: String,
+    /// Fix status.
+    pub status: Status,
+    /// Architectures (sorted, comma-separated), empty for all.
+    pub arches: String,
+    /// Module stream, empty when not modular.
+    pub module: String,
+    /// Advisory id.
+    pub advisory: String,
+}
+
+/// Collects advisories and vulnerability details, then writes the blob.
+#[derive(Debug, Default)]
+pub struct Builder {
+    advisories: Vec<NewAdvisory>,
+    /// id → (severity, title, source); the highest severity seen wins.
+    details: BTreeMap<String, (Severity, String, String)>,
+    sources: Vec<(String, String, String)>,
+}
+
+impl Builder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a data source.
+    pub fn source(&mut self, name: &str, commit: &str, date: &str) {
+        self.sources.push((name.into(), commit.into(), date.into()));
+    }
+
+    /// Adds an advisory and what the source says about the vulnerability.
+    pub fn add(&mut self, advisory: NewAdvisory, severity: Severity, title: &str, source: &str) {
+        let entry =
+            self.details.entry(advisory.vuln.clone()).or_insert((severity, String::from(title), String::from(source)));
+        if severity > entry.0 {
+            *entry = (severity, String::from(title), String::from(source));
+        }
+        self.advisories.push(advisory);
+    }
+
+    /// Number of advisories collected so far.
+    pub fn len(&self) -> usize {
+        self.advisories.len()
+    }
+
+    /// Whether nothing was collected.
+    pub fn is_empty(&self) -> bool {
+        self.advisories.is_empty()
+    }
+
+    /// Per-platform advisory counts.
+    pub fn platform_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for a in &self.advisories {
+            *counts.entry(a.platform.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Lays the blob out. Duplicate advisories are dropped.
+    pub fn finish(mut self, built_at: &str) -> Vec<u8> {
+        self.advisories.sort();
+        self.advisories.dedup();
+        let index: BTreeMap<&str, u32> = self.details.keys().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
+        let mut data: Vec<u8> = Vec::new();
+        let mut packages: Vec<[u32; 4]> = Vec::new();
+        let mut platforms: Vec<(String, u32, u32)> = Vec::new();
+        let mut i = 0;
+        while i < self.advisories.len() {
+            let (platform, package) = (self.advisories[i].platform.clone(), self.advisories[i].package.clone());
+            let mut j = i;
+            while j < self.advisories.len()
+                && self.advisories[j].platform == platform
+                && self.advisories[j].package == package
+            {
+                j += 1;
+            }
+            // One record per fix; the vulnerabilities it fixes listed inside.
+            let mut list: Vec<Advisory<'_>> = Vec::new();
+            for a in &self.advisories[i..j] {
+                let vuln = index[a.vuln.as_str()];
+                match list.iter_mut().find(|l| {
+                    (l.fixed, l.status, l.arches, l.module, l.advisory)
+                        == (a.fixed.as_str(), a.status, a.arches.as_str(), a.module.as_str(), a.advisory.as_str())
+                }) {
+                    Some(l) => l.vulns.push(vuln),
+                    None => list.push(Advisory {
+                        vulns: alloc::vec![vuln],
+                        fixed: &a.fixed,
+                        status: a.status,
+                        arches: &a.arches,
+                        module: &a.module,
+                        advisory: &a.advisory,
+                    }),
+                }
+            }
+            let name_at = data.len() as u32;
+            data.extend_from_slice(package.as_bytes());
+            let list_at = data.len() as u32;
+            let encoded = postcard::to_allocvec(&list).unwrap_or_default();
+            data.extend_from_slice(&encoded);
+            if platforms.last().is_none_or(|p| p.0 != platform) {
+                platforms.push((platform.clone(), packages.len() as u32, 0));
+            }
+            if let Some(p) = platforms.last_mut() {
+                p.2 += 1;
+            }
+            packages.push([name_at, package.len() as u32, list_at, encoded.len() as u32]);
+            i = j;
+        }
+        let mut details: Vec<[u32; 2]> = Vec::new();
+        for (id, (severity, title, source)) in &self.details {
+            let at = data.len() as u32;
+            let encoded =
+                postcard::to_allocvec(&Details { id, severity: *severity, title, source }).unwrap_or_default();
+            data.extend_from_slice(&encoded);
+            details.push([at, encoded.len() as u32]);
+        }
+        let meta = Meta {
+            built_at,
+            sources: self.sources.iter().map(|(n, c, d)| SourceInfo { name: n, commit: c, date: d }).collect(),
+            platforms: platforms.iter().map(|(n, f, c)| PlatformRange { name: n, first: *f, count: *c }).collect(),
+        };
+        let meta = postcard::to_allocvec(&meta).unwrap_or_default();
+        // Sections: header, meta, packages, details, data (offsets below shift data by base).
+        let meta_at = HEADER;
+        let packages_at = meta_at + meta.len();
+        let details_at = packages_at + packages.len() * PACKAGE_RECORD;
+        let base = (details_at + details.len() * DETAIL_RECORD) as u32;
+        let mut out = Vec::with_capacity(base as usize + data.len());
+        out.extend_from_slice(MAGIC);
+        for v in [
+            SCHEMA,
+            meta_at as u32,
+            meta.len() as u32,
+            packages_at as u32,
+            packages.len() as u32,
+            details_at as u32,
+            details.len() as u32,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&meta);
+        for [n, nl, l, ll] in packages {
+            for v in [n + base, nl, l + base, ll] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for [o, l] in details {
+            for v in [o + base, l] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&data);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::VulnDb;
+    use super::*;
+
+    fn adv(platform: &str, package: &str, vuln: &str, fixed: &str) -> NewAdvisory {
+        NewAdvisory {
+            platform: platform.into(),
+            package: package.into(),
+            vuln: vuln.into(),
+            fixed: fixed.into(),
+            status: if fixed.is_empty() { Status::Affected } else { Status::Fixed },
+            arches: String::new(),
+            module: String::new(),
+            advisory: String::new(),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let mut b = Builder::new();
+        b.source("alpine", "abc", "2025-01-01");
+        b.add(adv("alpine 3.18", "openssl", "CVE-2023-5363", "3.1.4-r0"), Severity::High, "t", "alpine");
+        b.add(adv("alpine 3.18", "busybox", "CVE-2022-48174", "1.36.1-r1"), Severity::Critical, "", "nvd");
+        b.add(adv("alpine 3.17", "openssl", "CVE-2023-5363", "3.0.12-r0"), Severity::Low, "", "x");
+        b.add(adv("alpine 3.18", "openssl", "CVE-2023-5363", "3.1.4-r0"), Severity::High, "t", "alpine");
+        let blob = b.finish("2026-11-25T00:00:00Z");
+        let db = VulnDb::open(&blob).unwrap();
+        assert_eq!(db.meta.platforms.len(), 2);
+        let a = db.advisories("alpine 3.18", "openssl").unwrap();
+        assert_eq!(a.len(), 1, "duplicates dropped");
+        assert_eq!(a[0].fixed, "3.1.4-r0");
+        let d = db.details(a[0].vulns[0]).unwrap();
+        assert_eq!((d.id, d.severity), ("CVE-2023-5363", Severity::High), "highest severity kept");
+        assert!(db.advisories("alpine 3.18", "zlib").unwrap().is_empty());
+        assert!(db.advisories("debian 12", "openssl").unwrap().is_empty());
+        assert!(VulnDb::open(&blob[..20]).is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! The vulnerability database blob, read in place.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! header   "CSVULNDB", schema u32, then (offset u32, length/count u32) of: meta, packages, details
+//! meta     postcard Meta: build time, sources, platforms (each a range of the package table)
+//! packages 16-byte records sorted by (platform, name): name (offset u32, len u32),
+//!          advisory list (offset u32, len u32) — a postcard Vec<Advisory>
+//! details  8-byte records (offset u32, len u32) of postcard Details, indexed by Advisory::vuln
+//! ```
+//!
+//! Opening the blob reads only the header and the small meta section; a package lookup is a
+//! binary search over the package table plus the decoding of that package's advisories, whose
+//! strings borrow from the blob. Nothing proportional to the database is ever copied.
+
+mod build;
+
+pub use build::{Builder, NewAdvisory};
+
+use crate::error::{Error, ErrorKind, Layer, Result};
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// First bytes of every database blob.
+pub const MAGIC: &[u8; 8] = b"CSVULNDB";
+/// Layout version; readers refuse other versions.
+pub const SCHEMA: u32 = 1;
+const HEADER: usize = 36;
+const PACKAGE_RECORD: usize = 16;
+const DETAIL_RECORD: usize = 8;
+
+/// Where an advisory's fix stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Status {
+    /// Fixed in `fixed`.
+    Fixed,
+    /// Affected, no fix yet.
+    Affected,
+    /// The distribution will not fix it.
+    WillNotFix,
+    /// Fix deferred.
+    FixDeferred,
+    /// The release is past its end of life.
+    EndOfLife,
+}
+
+impl Status {
+    /// Name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fixed => "fixed",
+            Status::Affected => "affected",
+            Status::WillNotFix => "will_not_fix",
+            Status::FixDeferred => "fix_deferred",
+            Status::EndOfLife => "end_of_life",
+        }
+    }
+}
+
+/// Severity as the report contract spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Severity {
+    /// Not rated.
+    Unknown,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Unknown => "UNKNOWN",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// A data source the database was built from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceInfo<'a> {
+    /// Source name (`alpine`, `amazon`, `rocky`, `alma-osv`, …).
+    pub name: &'a str,
+    /// Commit or snapshot id of the data.
+    pub commit: &'a str,
+    /// Date of the data.
+    pub date: &'a str,
+}
+
+/// A platform and its range in the package table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlatformRange<'a> {
+    /// `alpine 3.18`, `amazon 2`, `rocky 9`, …
+    pub name: &'a str,
+    /// First package record.
+    pub first: u32,
+    /// Number of package records.
+    pub count: u32,
+}
+
+/// The meta section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Meta<'a> {
+    /// Build time (RFC 3339).
+    pub built_at: &'a str,
+    /// Sources.
+    #[serde(borrow)]
+    pub sources: Vec<SourceInfo<'a>>,
+    /// Platforms, sorted by name.
+    #[serde(borrow)]
+    pub platforms: Vec<PlatformRange<'a>>,
+}
+
+/// One fix for one package on one platform, and the vulnerabilities it fixes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Advisory<'a> {
+    /// Indexes of the vulnerabilities' [`Details`].
+    pub vulns: Vec<u32>,
+    /// Fixed version (distribution's full form), empty when there is no fix.
+    pub fixed: &'a str,
+    /// Fix status.
+    pub status: Status,
+    /// Architectures the fix applies to, comma-separated; empty means all.
+    pub arches: &'a str,
+    /// Module stream (`name:stream`) for modular rpm packages, else empty.
+    pub module: &'a str,
+    /// The distribution's advisory id (`ALAS2-2023-2001`, `RLSA-2023:1234`), if any.
+    pub advisory: &'a str,
+}
+
+/// What is known about a vulnerability, stored once.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Details<'a> {
+    /// `CVE-…`, `GHSA-…`, or an advisory id.
+    pub id: &'a str,
+    /// Severity.
+    pub severity: Severity,
+    /// One-line title.
+    pub title: &'a str,
+    /// Source that rated it.
+    pub source: &'a str,
+}
+
+fn corrupt(offset: usize, what: &'static str) -> Error {
+    Error::new(Layer::Image, "vulndb", offset as u64, ErrorKind::Corrupt(what))
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes(b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]))
+}
+
+/// An opened database blob.
+#[derive(Debug)]
+pub struct VulnDb<'a> {
+    blob: &'a [u8],
+    /// Build time, sources, platforms.
+    pub meta: Meta<'a>,
+    packages: &'a [u8],
+    details: &'a [u8],
+}
+
+fn section(blob: &[u8], at: usize, record: usize) -> Result<&[u8]> {
+    let off = u32_at(blob, at) as usize;
+    let count = u32_at(blob, at + 4) as usize;
+    let len = count.checked_mul(record).ok_or(corrupt(at, "section size"))?;
+    blob.get(off..off.checked_add(len).ok_or(corrupt(at, "section size"))?)
+        .ok_or(corrupt(at, "section outside the blob"))
+}
+
+impl<'a> VulnDb<'a> {
+    /// Opens a blob: checks the header and decodes the meta section.
+    pub fn open(blob: &'a [u8]) -> Result<Self> {
+        if blob.len() < HEADER || &blob[..8] != MAGIC {
+            return Err(Error::new(Layer::Image, "vulndb", 0, ErrorKind::BadMagic));
+        }
+        if u32_at(blob, 8) != SCHEMA {
+            return Err(Error::new(
+                Layer::Image,
+                "vulndb",
+                8,
+                ErrorKind::Unsupported("vulnerability DB schema version"),
+            ));
+        }
+        let meta_bytes = section(blob, 12, 1)?;
+        let meta: Meta<'a> = postcard::from_bytes(meta_bytes).map_err(|_| corrupt(12, "meta section"))?;
+        let packages = section(blob, 20, PACKAGE_RECORD)?;
+        let details = section(blob, 28, DETAIL_RECORD)?;
+        for p in &meta.platforms {
+            if (p.first as usize + p.count as usize) * PACKAGE_RECORD > packages.len() {
+                return Err(corrupt(20, "platform range outside the package table"));
+            }
+        }
+        Ok(VulnDb { blob, meta, packages, details })
+    }
+
+    fn bytes(&self, off: u32, len: u32) -> Result<&'a [u8]> {
+        let (off, len) = (off as usize, len as usize);
+        self.blob.get(off..off + len).ok_or(corrupt(off, "record outside the blob"))
+    }
+
+    /// Whether the database knows `platform` at all.
+    pub fn has_platform(&self, platform: &str) -> bool {
+        self.meta.platforms.iter().any(|p| p.name == platform)
+    }
+
+    /// The advisories for `package` on `platform` (empty when there are none).
+    pub fn advisories(&self, platform: &str, package: &str) -> Result<Vec<Advisory<'a>>> {
+        let Some(range) = self.meta.platforms.iter().find(|p| p.name == platform) else { return Ok(Vec::new()) };
+        let record = |i: usize| -> Result<(&'a [u8], usize)> {
+            let at = (range.first as usize + i) * PACKAGE_RECORD;
+            let r = &self.packages[at..at + PACKAGE_RECORD];
+            Ok((self.bytes(u32_at(r, 0), u32_at(r, 4))?, at))
+        };
+        let (mut lo, mut hi) = (0usize, range.count as usize);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match record(mid)?.0.cmp(package.as_bytes()) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => {
+                    let at = (range.first as usize + mid) * PACKAGE_RECORD;
+                    let r = &self.packages[at..at + PACKAGE_RECORD];
+                    let list = self.bytes(u32_at(r, 8), u32_at(r, 12))?;
+                    return postcard::from_bytes(list).map_err(|_| corrupt(at, "advisory list"));
+                }
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// The details of vulnerability `index`.
+    pub fn details(&self, index: u32) -> Result<Details<'a>> {
+        let at = index as usize * DETAIL_RECORD;
+        let r = self.details.get(at..at + DETAIL_RECORD).ok_or(corrupt(at, "vulnerability index"))?;
+        postcard::from_bytes(self.bytes(u32_at(r, 0), u32_at(r, 4))?).map_err(|_| corrupt(at, "vulnerability details"))
+    }
+
+    /// Number of vulnerabilities and of (platform, package) entries.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.details.len() / DETAIL_RECORD, self.packages.len() / PACKAGE_RECORD)
+    }
+}

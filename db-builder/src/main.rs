@@ -1,0 +1,98 @@
+//! `coldscan-db-builder`: reads aquasecurity vuln-list trees and OSV data, normalises each
+//! family as trivy-db does, and writes coldscan's vulnerability database blob.
+//!
+//! Families read today: alpine (secdb), amazon (ALAS), rocky (errata), and OSV (any
+//! ecosystem coldscan knows: AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu). A top-level
+//! vuln-list directory of another family is reported, not silently skipped.
+
+mod families;
+
+use clap::Parser;
+use coldscan_core::vulndb::Builder;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "coldscan-db-builder", version, about = "Build coldscan's vulnerability DB")]
+struct Args {
+    /// A vuln-list tree (directory, or .tar.gz of one).
+    #[arg(long)]
+    vuln_list: Vec<PathBuf>,
+    /// OSV advisories (directory, or .tar.gz of one); may be repeated.
+    #[arg(long)]
+    osv: Vec<PathBuf>,
+    /// Output blob.
+    #[arg(long)]
+    out: PathBuf,
+    /// Build time to record (RFC 3339); default: now.
+    #[arg(long)]
+    built_at: Option<String>,
+    /// Skip malformed files (counting them) instead of failing.
+    #[arg(long)]
+    keep_going: bool,
+}
+
+/// A directory to read: the path itself, or a temporary unpacking of a .tar.gz.
+fn unpack(path: &Path) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+    if path.is_dir() {
+        return Ok((path.to_path_buf(), None));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    tar::Archive::new(flate2::read::GzDecoder::new(file))
+        .unpack(dir.path())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((dir.path().to_path_buf(), Some(dir)))
+}
+
+/// The vuln-list root inside an unpacked tree (the tarballs hold a `vuln-list/` folder).
+fn vuln_list_root(dir: &Path) -> PathBuf {
+    let inner = dir.join("vuln-list");
+    if inner.is_dir() {
+        inner
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let mut builder = Builder::new();
+    let mut report = families::Report::new(args.keep_going);
+    for path in &args.vuln_list {
+        let (dir, _guard) = unpack(path)?;
+        families::read_vuln_list(&vuln_list_root(&dir), &mut builder, &mut report)?;
+    }
+    for path in &args.osv {
+        let (dir, _guard) = unpack(path)?;
+        families::read_osv(&dir, &mut builder, &mut report)?;
+    }
+    let counts = builder.platform_counts();
+    let built_at = args.built_at.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let blob = builder.finish(&built_at);
+    std::fs::write(&args.out, &blob).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    for (platform, n) in &counts {
+        eprintln!("{platform:<16} {n:>8} advisories");
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "{} files read, {} skipped as malformed; wrote {} bytes to {}",
+        report.files,
+        report.skipped,
+        blob.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("coldscan-db-builder: error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
