@@ -28,6 +28,8 @@
 #   containers/           gpt-cloud.raw converted by qemu-img to every format and subformat it
 #                         writes (each checked with qemu-img compare), a VMware-style stream
 #                         VMDK (python3-vmdkstream), an OVA and a gzip'd Vagrant box
+#   sample.img            the README's sample: GPT with an Alpine 3.18.0 root (apk database of
+#                         the 3.18.0 base packages) and the Rocky 9.2 root of rpm-root.img
 #   big-stream.vmdk       20 GiB-virtual streamOptimized VMDK holding ~650 MB of this machine's
 #                         /usr/share (for the memory test and the benchmark)
 set -euo pipefail
@@ -228,6 +230,42 @@ ln -s ../../usr/lib/sysimage/rpm "$rpmroot/var/lib/rpm"
 printf 'NAME="Rocky Linux"\nVERSION="9.2 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.2"\nPRETTY_NAME="Rocky Linux 9.2 (Blue Onyx)"\n' > "$rpmroot/etc/os-release"
 mkfs.ext4 "${ext_common[@]}" -L rocky -d "$rpmroot" rpm-root.img 32M
 rm -rf rpm-build
+
+# ---- the sample image: real package versions with known vulnerabilities ---------------------------
+mkdir -p alpine-root/etc alpine-root/lib/apk/db
+printf 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.18.0\nPRETTY_NAME="Alpine Linux v3.18"\n' > alpine-root/etc/os-release
+printf '3.18.0\n' > alpine-root/etc/alpine-release
+# The packages of the Alpine 3.18.0 base image, at the versions it shipped with.
+while read -r name version origin license; do
+  printf 'C:Q1fixture=\nP:%s\nV:%s\nA:x86_64\nS:100000\nI:200000\nT:%s\nL:%s\no:%s\nm:Alpine maintainers\n\n' \
+    "$name" "$version" "$name package" "$license" "$origin"
+done > alpine-root/lib/apk/db/installed <<'APK'
+alpine-baselayout 3.4.3-r1 alpine-baselayout GPL-2.0-only
+alpine-keys 2.4-r1 alpine-keys MIT
+apk-tools 2.14.0-r0 apk-tools GPL-2.0-only
+busybox 1.36.0-r9 busybox GPL-2.0-only
+busybox-binsh 1.36.0-r9 busybox GPL-2.0-only
+ca-certificates-bundle 20230506-r0 ca-certificates MPL-2.0
+libc-utils 0.7.2-r5 libc-dev BSD-2-Clause
+libcrypto3 3.1.0-r4 openssl Apache-2.0
+libssl3 3.1.0-r4 openssl Apache-2.0
+musl 1.2.4-r0 musl MIT
+musl-utils 1.2.4-r0 musl MIT
+scanelf 1.3.7-r1 pax-utils GPL-2.0-only
+ssl_client 1.36.0-r9 busybox GPL-2.0-only
+zlib 1.2.13-r1 zlib Zlib
+APK
+truncate -s 64M sample.img
+sfdisk -q sample.img <<'SF'
+label: gpt
+label-id: 5A3C1D3E-5F70-4B8A-9C0D-1E2F3A4B5C6D
+start=2048, size=16MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="alpine"
+type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rocky"
+SF
+read -r s n < <(part sample.img img1)
+mkfs.ext4 "${ext_common[@]}" -L alpine -E offset=$((s * 512)) -d alpine-root sample.img $((n / 2))k
+read -r s n < <(part sample.img img2)
+mkfs.ext4 "${ext_common[@]}" -L rocky -E offset=$((s * 512)) -d "$rpmroot" sample.img $((n / 2))k
 
 # ---- every container format ------------------------------------------------------------------
 mkdir -p containers

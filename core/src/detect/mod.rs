@@ -37,7 +37,8 @@ pub struct Finding {
     pub title: String,
     /// The distribution's advisory id, if any.
     pub advisory: String,
-    /// Source that rated the vulnerability.
+    /// The advisory data's distribution (`alpine`, `amazon`, `rocky`, `alma`). The severity
+    /// may come from another source that rated the same vulnerability.
     pub source: String,
 }
 
@@ -157,7 +158,7 @@ pub fn detect(
                     severity: d.severity,
                     title: String::from(d.title),
                     advisory: String::from(a.advisory),
-                    source: String::from(d.source),
+                    source: String::from(platform.split(' ').next().unwrap_or("")),
                 };
                 charge.grow(
                     Layer::Os,

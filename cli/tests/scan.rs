@@ -1,0 +1,300 @@
+//! `coldscan scan` end to end. Findings are checked against a deliberately simple matcher
+//! written here, which reads the advisory JSON of `../shared/vuln-list` directly and compares
+//! versions with the distribution comparators — no database, no detection code shared: the
+//! Alpine roots (the sample image and the shared apk databases) against secdb, the Amazon
+//! Linux 2 rpmdb against ALAS, the sample's Rocky 9 root against the Rocky errata. Same
+//! (id, package, installed, fixed) set both ways. Also the CI gate (exit codes, filters).
+//! (That the bundled DB is current is checked in db-builder/tests.)
+
+mod common;
+
+use coldscan::commands::scan::BUNDLED_DB;
+use coldscan_core::detect::detect;
+use coldscan_core::os::OsInfo;
+use coldscan_core::pkg::{DbFormat, Package};
+use coldscan_core::version::{apk, rpm};
+use coldscan_core::vulndb::VulnDb;
+use coldscan_core::Budget;
+use common::*;
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+type Finding = (String, String, String, String); // (id, package, installed, fixed)
+
+/// The bulk vuln-list tree, unpacked once per test binary.
+fn vuln_list() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<(tempfile::TempDir, PathBuf)>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let data = shared_testdata()?;
+        let tarball = data.parent()?.join("vuln-list/vuln-list-bulk.tar.gz");
+        let dir = tempfile::tempdir().ok()?;
+        let ok = std::process::Command::new("tar")
+            .arg("xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(dir.path())
+            .status()
+            .ok()?
+            .success();
+        assert!(ok, "unpack {}", tarball.display());
+        let root = dir.path().join("vuln-list");
+        Some((dir, root))
+    })
+    .as_ref()
+    .map(|(_, root)| root.as_path())
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Keeps, per (id, package), the earliest fix.
+fn add(
+    found: &mut BTreeMap<(String, String), (String, String)>,
+    id: &str,
+    p: &Package,
+    fixed: &str,
+    cmp: fn(&str, &str) -> Ordering,
+) {
+    let key = (id.to_string(), p.name.clone());
+    let entry = found.entry(key).or_insert_with(|| (p.full_version(), fixed.to_string()));
+    if cmp(fixed, &entry.1) == Ordering::Less {
+        entry.1 = fixed.to_string();
+    }
+}
+
+fn flatten(found: BTreeMap<(String, String), (String, String)>) -> BTreeSet<Finding> {
+    found.into_iter().map(|((id, pkg), (inst, fixed))| (id, pkg, inst, fixed)).collect()
+}
+
+/// The simple Alpine matcher: secdb of `release`, by origin, apk comparison.
+fn alpine_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
+    let mut found = BTreeMap::new();
+    for f in json_files(&vuln_list().unwrap().join("alpine").join(release)) {
+        let v = read_json(&f);
+        let origin = v["name"].as_str().unwrap();
+        for (fixed, ids) in v["secfixes"].as_object().into_iter().flatten() {
+            if fixed == "0" {
+                continue;
+            }
+            for entry in ids.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                let tokens: Vec<String> = entry.split_whitespace().map(|t| t.replace("CVE_", "CVE-")).collect();
+                let Some(id) = tokens
+                    .iter()
+                    .find(|t| t.starts_with("CVE-"))
+                    .or_else(|| tokens.iter().find(|t| t.starts_with("GHSA-")))
+                else {
+                    continue;
+                };
+                for p in packages.iter().filter(|p| p.source_name.as_deref().unwrap_or(&p.name) == origin) {
+                    if apk::compare(&p.full_version(), fixed) == Ordering::Less {
+                        add(&mut found, id, p, fixed, apk::compare);
+                    }
+                }
+            }
+        }
+    }
+    flatten(found)
+}
+
+/// The simple Amazon matcher: ALAS of `release`, by binary name, EVR comparison.
+fn amazon_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
+    let mut found = BTreeMap::new();
+    for f in json_files(&vuln_list().unwrap().join("amazon").join(release)) {
+        let v = read_json(&f);
+        for pkg in v["packages"].as_array().into_iter().flatten() {
+            let epoch = pkg["epoch"]
+                .as_str()
+                .filter(|e| *e != "0" && !e.is_empty())
+                .map(|e| format!("{e}:"))
+                .unwrap_or_default();
+            let fixed = format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap());
+            for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap() && !p.is_gpg_pubkey()) {
+                if rpm::compare_evr(&p.full_version(), &fixed) == Ordering::Less {
+                    for cve in v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        add(&mut found, cve, p, &fixed, rpm::compare_evr);
+                    }
+                }
+            }
+        }
+    }
+    flatten(found)
+}
+
+/// The simple Rocky matcher: errata of `major`, by binary name and architecture (noarch
+/// packages match any), modular fixes only for modular packages, EVR comparison.
+fn rocky_expected(major: &str, packages: &[Package]) -> BTreeSet<Finding> {
+    let mut found = BTreeMap::new();
+    for f in json_files(&vuln_list().unwrap().join("rocky").join(major)) {
+        let v = read_json(&f);
+        for pkg in v["packages"].as_array().into_iter().flatten() {
+            let epoch = pkg["epoch"]
+                .as_str()
+                .filter(|e| *e != "0" && !e.is_empty())
+                .map(|e| format!("{e}:"))
+                .unwrap_or_default();
+            let fixed = format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap());
+            let modular = fixed.contains(".module+") || fixed.contains(".module_");
+            for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap()) {
+                let arch_ok = p.arch.as_deref() == Some("noarch") || p.arch.as_deref() == pkg["arch"].as_str();
+                if arch_ok
+                    && modular == p.modularity_label.is_some()
+                    && rpm::compare_evr(&p.full_version(), &fixed) == Ordering::Less
+                {
+                    for cve in v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        add(&mut found, cve, p, &fixed, rpm::compare_evr);
+                    }
+                }
+            }
+        }
+    }
+    flatten(found)
+}
+
+fn ours(os: &OsInfo, packages: &[Package]) -> BTreeSet<Finding> {
+    let db = VulnDb::open(BUNDLED_DB).unwrap();
+    let (findings, warnings) = detect(&db, os, packages, &Budget::new(64 << 20)).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    findings.into_iter().map(|f| (f.id, f.package, f.installed, f.fixed)).collect()
+}
+
+fn os(family: &str, version: &str) -> OsInfo {
+    OsInfo { family: family.into(), id: family.into(), version_id: Some(version.into()), ..OsInfo::default() }
+}
+
+fn db_packages(path: &Path, format: DbFormat) -> Vec<Package> {
+    let file = coldscan::source::FileSource::open(path).unwrap();
+    format.read(&file, None, "x", &Budget::new(64 << 20)).unwrap().packages.as_slice().to_vec()
+}
+
+fn compare(what: &str, ours: BTreeSet<Finding>, theirs: BTreeSet<Finding>) -> usize {
+    let missing: Vec<_> = theirs.difference(&ours).take(5).collect();
+    let extra: Vec<_> = ours.difference(&theirs).take(5).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "{what}: missing {missing:?}, extra {extra:?}");
+    eprintln!("{what}: {} findings, same set as the simple matcher", ours.len());
+    ours.len()
+}
+
+/// The packages of the sample image's roots, through the whole image stack.
+fn sample_roots() -> BTreeMap<String, (OsInfo, Vec<Package>)> {
+    let args = coldscan::commands::ImageArgs { image: fixtures().join("sample.img"), mem_limit: 64 << 20 };
+    let img = args.open().unwrap();
+    let disk = coldscan_core::inspect::Disk::open(&img.source, &img.opener, &img.budget).unwrap();
+    disk.scan()
+        .roots
+        .into_iter()
+        .map(|(id, root)| {
+            let packages = root.inventories.iter().flat_map(|i| i.packages.as_slice().to_vec()).collect();
+            (id, (root.os.unwrap(), packages))
+        })
+        .collect()
+}
+
+#[test]
+fn alpine_findings_match_the_simple_matcher() {
+    if vuln_list().is_none() {
+        return;
+    }
+    let roots = sample_roots();
+    let (alpine_os, alpine_pkgs) = &roots["gpt:1"];
+    assert!(compare("sample alpine 3.18", ours(alpine_os, alpine_pkgs), alpine_expected("3.18", alpine_pkgs)) > 0);
+    let data = shared_testdata().unwrap();
+    let scalibr = db_packages(&data.join("apk/osv-scalibr/installed"), DbFormat::ApkInstalled);
+    assert!(
+        compare(
+            "osv-scalibr installed (3.18)",
+            ours(&os("alpine", "3.18.0"), &scalibr),
+            alpine_expected("3.18", &scalibr)
+        ) > 0
+    );
+    for case in ["trivy-local-alpine", "trivy-vm-alpine"] {
+        let dir = data.join("apk").join(case);
+        let release = std::fs::read_to_string(dir.join("etc/alpine-release")).unwrap().trim().to_string();
+        let minor: String = release.split('.').take(2).collect::<Vec<_>>().join(".");
+        let pkgs = db_packages(&dir.join("lib/apk/db/installed"), DbFormat::ApkInstalled);
+        compare(case, ours(&os("alpine", &release), &pkgs), alpine_expected(&minor, &pkgs));
+    }
+}
+
+#[test]
+fn amazon_linux_2_findings_match_the_simple_matcher() {
+    if vuln_list().is_none() {
+        return;
+    }
+    let data = shared_testdata().unwrap();
+    let pkgs = db_packages(&data.join("rpmdb/amazonlinux2-bdb/Packages"), DbFormat::RpmBdb);
+    assert!(compare("amazon linux 2 rpmdb", ours(&os("amazon", "2"), &pkgs), amazon_expected("2", &pkgs)) > 0);
+}
+
+#[test]
+fn rocky_findings_match_the_simple_matcher() {
+    if vuln_list().is_none() {
+        return;
+    }
+    let roots = sample_roots();
+    let (rocky_os, rocky_pkgs) = &roots["gpt:2"];
+    assert_eq!(rocky_os.family, "rocky");
+    assert!(compare("sample rocky 9", ours(rocky_os, rocky_pkgs), rocky_expected("9", rocky_pkgs)) > 0);
+}
+
+#[test]
+fn exit_codes_and_filters() {
+    let sample = fixtures().join("sample.img");
+    let s = sample.to_str().unwrap();
+    let count = |args: &[&str]| -> (i32, usize) {
+        let mut all = vec!["scan", "--format", "json", "--quiet"];
+        all.extend_from_slice(args);
+        all.push(s);
+        let (code, out, err) = run(&all);
+        let r: Value = serde_json::from_slice(&out).unwrap_or_else(|_| panic!("{err}"));
+        (code, r["targets"].as_array().unwrap().iter().map(|t| t["vulnerabilities"].as_array().unwrap().len()).sum())
+    };
+    let (code, all) = count(&[]);
+    assert_eq!(code, 0, "without --exit-code findings do not fail the run");
+    assert!(all > 0);
+    let (code, _) = count(&["--exit-code", "5"]);
+    assert_eq!(code, 5);
+    let (code, n) = count(&["--exit-code", "5", "--severity", "CRITICAL"]);
+    assert_eq!((code, n), (if n > 0 { 5 } else { 0 }, n));
+    let (code, high) = count(&["--exit-code", "5", "--severity", "HIGH"]);
+    assert!(high > 0 && high < all);
+    assert_eq!(code, 5);
+    let (_, fixed_only) = count(&["--ignore-unfixed"]);
+    assert!(fixed_only <= all);
+    let (code, _, err) = run(&["scan", "--severity", "SEVERE", s]);
+    assert_eq!(code, 2, "{err}");
+    // Contract shape.
+    let (_, out, _) = run(&["scan", "--format", "json", "--quiet", s]);
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["schema"], "coldscan/report/v1");
+    let v = &r["targets"][0]["vulnerabilities"][0];
+    for key in ["id", "package", "installed", "fixed", "status", "severity", "title", "advisory", "source"] {
+        assert!(v.get(key).is_some(), "vulnerability entry lacks {key}: {v}");
+    }
+    let vulns = r["targets"][0]["vulnerabilities"].as_array().unwrap();
+    let keys: Vec<(String, String)> =
+        vulns.iter().map(|v| (v["package"].as_str().unwrap().into(), v["id"].as_str().unwrap().into())).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "one entry per (package, id), sorted by package then id");
+}

@@ -1,0 +1,37 @@
+//! The bundled database (cli/assets/coldscan.db.gz) is exactly what this builder makes from
+//! the shared advisory data: rebuilt here and compared byte for byte. Skipped, with a message,
+//! when ../shared is absent.
+
+use std::io::Read;
+use std::path::Path;
+
+#[test]
+fn bundled_db_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let shared = root.join("../shared");
+    if !shared.is_dir() {
+        eprintln!("SKIP: {} is absent; this test needs the shared advisory data", shared.display());
+        return;
+    }
+    let compressed = std::fs::read(root.join("cli/assets/coldscan.db.gz")).unwrap();
+    let mut bundled = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..]).read_to_end(&mut bundled).unwrap();
+    let built_at = coldscan_core::vulndb::VulnDb::open(&bundled).unwrap().meta.built_at.to_string();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list")
+        .arg(shared.join("vuln-list/vuln-list-bulk.tar.gz"))
+        .arg("--osv")
+        .arg(shared.join("osv/almalinux-osv.tar.gz"))
+        .args(["--built-at", &built_at, "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
+    let rebuilt = std::fs::read(out.path()).unwrap();
+    assert!(
+        rebuilt == bundled,
+        "cli/assets/coldscan.db.gz is stale: rebuild it with the command in cli/assets/README.md"
+    );
+}
