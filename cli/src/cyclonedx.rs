@@ -1,12 +1,18 @@
 //! CycloneDX 1.5 output, built with the `cyclonedx-bom` crate: one operating-system component
 //! per root, its packages as library components with package URLs
-//! (`pkg:deb/debian/openssl@3.0.11-1?arch=amd64&distro=debian-12`, as trivy writes them).
+//! (`pkg:deb/debian/openssl@3.0.11-1?arch=amd64&distro=debian-12`, as trivy writes them), and
+//! for a scan the findings as CycloneDX vulnerabilities affecting those components.
 
 use coldscan_core::report::{OsReport, PackageReport, PackageTargetReport};
 use cyclonedx_bom::models::bom::Bom;
 use cyclonedx_bom::models::component::{Classification, Component, Components};
 use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::tool::{Tool, Tools};
+use cyclonedx_bom::models::vulnerability::{Vulnerabilities, Vulnerability};
+use cyclonedx_bom::models::vulnerability_rating::{
+    Score, ScoreMethod, Severity as CdxSeverity, VulnerabilityRating, VulnerabilityRatings,
+};
+use cyclonedx_bom::models::vulnerability_target::{VulnerabilityTarget, VulnerabilityTargets};
 use cyclonedx_bom::prelude::{NormalizedString, Purl, SpecVersion};
 use std::str::FromStr;
 
@@ -73,4 +79,47 @@ pub fn packages_bom(subject: &str, targets: &[PackageTargetReport]) -> Bom {
         components: Some(Components(components)),
         ..Bom::default()
     }
+}
+
+/// A CycloneDX BOM of a scan: the packages (as for `packages`) and every finding as a
+/// vulnerability that affects its package's component.
+pub fn scan_bom(report: &coldscan_core::report::ScanReport) -> Bom {
+    let targets: Vec<PackageTargetReport> = report
+        .targets
+        .iter()
+        .map(|t| PackageTargetReport {
+            volume: t.volume.clone(),
+            os: t.os.clone(),
+            package_databases: Vec::new(),
+            packages: t.packages.clone(),
+        })
+        .collect();
+    let mut bom = packages_bom(&report.image.path, &targets);
+    let mut vulnerabilities = Vec::new();
+    for (ti, t) in report.targets.iter().enumerate() {
+        for v in &t.vulnerabilities {
+            let Some(pi) = t.packages.iter().position(|p| p.name == v.package) else { continue };
+            let mut vuln = Vulnerability::new(None);
+            vuln.id = Some(NormalizedString::new(&v.id));
+            vuln.description = v.title.as_deref().map(String::from);
+            vuln.recommendation = v.fixed.as_deref().map(|f| format!("Upgrade {} to {f}", v.package));
+            let severity = match v.severity {
+                "CRITICAL" => CdxSeverity::Critical,
+                "HIGH" => CdxSeverity::High,
+                "MEDIUM" => CdxSeverity::Medium,
+                "LOW" => CdxSeverity::Low,
+                _ => CdxSeverity::Unknown,
+            };
+            vuln.vulnerability_ratings = Some(VulnerabilityRatings(vec![VulnerabilityRating::new(
+                None::<Score>,
+                Some(severity),
+                None::<ScoreMethod>,
+            )]));
+            vuln.vulnerability_targets =
+                Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(format!("pkg:{ti}:{pi}"))]));
+            vulnerabilities.push(vuln);
+        }
+    }
+    bom.vulnerabilities = Some(Vulnerabilities(vulnerabilities));
+    bom
 }

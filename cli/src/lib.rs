@@ -5,4 +5,5 @@ pub mod commands;
 pub mod cyclonedx;
 #[cfg(unix)]
 pub mod hostfs;
+pub mod sarif;
 pub mod source;

@@ -298,3 +298,29 @@ fn exit_codes_and_filters() {
     sorted.dedup();
     assert_eq!(keys, sorted, "one entry per (package, id), sorted by package then id");
 }
+
+#[test]
+fn sarif_and_cyclonedx_round_trip() {
+    use cyclonedx_bom::models::bom::Bom;
+    use cyclonedx_bom::validation::Validate;
+    let sample = fixtures().join("sample.img");
+    let s = sample.to_str().unwrap();
+    let (_, json, _) = run(&["scan", "--format", "json", "--quiet", s]);
+    let report: Value = serde_json::from_slice(&json).unwrap();
+    let findings: usize =
+        report["targets"].as_array().unwrap().iter().map(|t| t["vulnerabilities"].as_array().unwrap().len()).sum();
+    // SARIF: deserialised by serde-sarif's own types.
+    let (code, out, err) = run(&["scan", "--format", "sarif", "--quiet", s]);
+    assert_eq!(code, 0, "{err}");
+    let sarif: serde_sarif::sarif::Sarif = serde_json::from_slice(&out).expect("SARIF 2.1.0");
+    let results = sarif.runs[0].results.as_ref().unwrap();
+    assert_eq!(results.len(), findings);
+    assert!(results.iter().all(|r| r.rule_id.is_some()));
+    // CycloneDX: parsed and validated by cyclonedx-bom.
+    let (code, out, err) = run(&["scan", "--format", "cyclonedx", "--quiet", s]);
+    assert_eq!(code, 0, "{err}");
+    let bom = Bom::parse_from_json_v1_5(&out[..]).expect("CycloneDX 1.5");
+    let validation = bom.validate();
+    assert!(validation.passed(), "{validation:?}");
+    assert_eq!(bom.vulnerabilities.unwrap().0.len(), findings);
+}

@@ -24,6 +24,10 @@ pub enum ScanFormat {
     Table,
     /// JSON (schema `coldscan/report/v1`).
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other SARIF consumers).
+    Sarif,
+    /// CycloneDX 1.5 JSON: components and vulnerabilities.
+    Cyclonedx,
 }
 
 /// Validated `scan` options.
@@ -123,6 +127,19 @@ pub fn write(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> Re
     match format {
         ScanFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        ScanFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &crate::sarif::from_report(report))
+                .map_err(std::io::Error::from)?;
+            writeln!(out)?;
+        }
+        ScanFormat::Cyclonedx => {
+            let mut json = Vec::new();
+            crate::cyclonedx::scan_bom(report)
+                .output_as_json_v1_5(&mut json)
+                .map_err(|e| CommandError::Output(std::io::Error::other(e.to_string())))?;
+            out.write_all(&json)?;
             writeln!(out)?;
         }
         ScanFormat::Table => {
