@@ -116,18 +116,20 @@ fn alpine_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
     flatten(found)
 }
 
+/// `[epoch:]version-release` of an advisory package entry (a zero epoch left out).
+fn fixed_evr(pkg: &Value) -> String {
+    let epoch =
+        pkg["epoch"].as_str().filter(|e| *e != "0" && !e.is_empty()).map(|e| format!("{e}:")).unwrap_or_default();
+    format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap())
+}
+
 /// The simple Amazon matcher: ALAS of `release`, by binary name, EVR comparison.
 fn amazon_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
     let mut found = BTreeMap::new();
     for f in json_files(&vuln_list().unwrap().join("amazon").join(release)) {
         let v = read_json(&f);
         for pkg in v["packages"].as_array().into_iter().flatten() {
-            let epoch = pkg["epoch"]
-                .as_str()
-                .filter(|e| *e != "0" && !e.is_empty())
-                .map(|e| format!("{e}:"))
-                .unwrap_or_default();
-            let fixed = format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap());
+            let fixed = fixed_evr(pkg);
             for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap() && !p.is_gpg_pubkey()) {
                 if rpm::compare_evr(&p.full_version(), &fixed) == Ordering::Less {
                     for cve in v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
@@ -147,12 +149,7 @@ fn rocky_expected(major: &str, packages: &[Package]) -> BTreeSet<Finding> {
     for f in json_files(&vuln_list().unwrap().join("rocky").join(major)) {
         let v = read_json(&f);
         for pkg in v["packages"].as_array().into_iter().flatten() {
-            let epoch = pkg["epoch"]
-                .as_str()
-                .filter(|e| *e != "0" && !e.is_empty())
-                .map(|e| format!("{e}:"))
-                .unwrap_or_default();
-            let fixed = format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap());
+            let fixed = fixed_evr(pkg);
             let modular = fixed.contains(".module+") || fixed.contains(".module_");
             for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap()) {
                 let arch_ok = p.arch.as_deref() == Some("noarch") || p.arch.as_deref() == pkg["arch"].as_str();

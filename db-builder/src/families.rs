@@ -61,6 +61,11 @@ fn load(path: &Path, report: &mut Report) -> Result<Option<Value>, String> {
     }
 }
 
+/// The first directory of `path` below `dir` (the release directory of vuln-list families).
+fn release_dir(dir: &Path, path: &Path) -> Option<String> {
+    path.strip_prefix(dir).ok()?.iter().next().map(|r| r.to_string_lossy().into_owned())
+}
+
 /// Severity words of Red Hat-style vendors (Rocky, Alma, Amazon).
 fn vendor_severity(word: &str) -> Severity {
     match word.trim().to_ascii_lowercase().as_str() {
@@ -121,7 +126,7 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
 fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
         let Some(v) = load(&path, report)? else { continue };
-        let rel = path.strip_prefix(dir).ok().and_then(|p| p.iter().next()).map(|r| r.to_string_lossy().into_owned());
+        let rel = release_dir(dir, &path);
         let (Some(release), Some(name)) = (rel, v["name"].as_str()) else {
             report.malformed(&path, "no package name")?;
             continue;
@@ -156,11 +161,7 @@ fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
 fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
         let Some(v) = load(&path, report)? else { continue };
-        let Some(release) =
-            path.strip_prefix(dir).ok().and_then(|p| p.iter().next()).map(|r| r.to_string_lossy().into_owned())
-        else {
-            continue;
-        };
+        let Some(release) = release_dir(dir, &path) else { continue };
         let id = v["id"].as_str().unwrap_or("");
         let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
         let cves: Vec<&str> = v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
@@ -192,11 +193,7 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
     let mut merged: BTreeMap<Key, (BTreeSet<String>, Severity)> = BTreeMap::new();
     for path in json_files(dir) {
         let Some(v) = load(&path, report)? else { continue };
-        let Some(release) =
-            path.strip_prefix(dir).ok().and_then(|p| p.iter().next()).map(|r| r.to_string_lossy().into_owned())
-        else {
-            continue;
-        };
+        let Some(release) = release_dir(dir, &path) else { continue };
         let major = release.split('.').next().unwrap_or(&release).to_string();
         let id = v["id"].as_str().unwrap_or("").to_string();
         let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
