@@ -113,6 +113,8 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "alpine" => alpine(&dir, b, report)?,
             "amazon" => amazon(&dir, b, report)?,
             "rocky" => rocky(&dir, b, report)?,
+            "alma" => alma(&dir, b, report)?,
+            "ubuntu" => ubuntu(&dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
         b.source(&name, "", "");
@@ -126,7 +128,11 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
 fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
         let Some(v) = load(&path, report)? else { continue };
-        let rel = release_dir(dir, &path);
+        // The release: `distroversion` ("v3.12") when the record has it, else its directory.
+        let rel = v["distroversion"]
+            .as_str()
+            .map(|d| d.trim_start_matches('v').to_string())
+            .or_else(|| release_dir(dir, &path));
         let (Some(release), Some(name)) = (rel, v["name"].as_str()) else {
             report.malformed(&path, "no package name")?;
             continue;
@@ -185,11 +191,12 @@ fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
 }
 
 /// `rocky/<release>/<repo>/<arch>/<year>/<RLSA>.json`: platform by major release; every
-/// CVE × package, with the architectures the fixed build exists for.
+/// CVE × package of every collection (falling back to `packages`), with the architectures the
+/// fixed build exists for and, for modular collections, the `name:stream` module.
 fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     use std::collections::BTreeMap;
-    // (platform, package, fixed, cve, erratum) → arches, merged over the per-arch files.
-    type Key = (String, String, String, String, String);
+    // (platform, package, fixed, cve, erratum, module) → arches, merged over per-arch files.
+    type Key = (String, String, String, String, String, String);
     let mut merged: BTreeMap<Key, (BTreeSet<String>, Severity)> = BTreeMap::new();
     for path in json_files(dir) {
         let Some(v) = load(&path, report)? else { continue };
@@ -199,24 +206,141 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
         let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
         let cves: Vec<String> =
             v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
-        let packages = v["collections"]
-            .as_array()
-            .and_then(|c| c.first())
-            .and_then(|c| c["packages"].as_array())
-            .or(v["packages"].as_array());
-        for p in packages.into_iter().flatten() {
-            let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
-            let arch = p["arch"].as_str().unwrap_or("").to_string();
-            for cve in &cves {
-                let key = (format!("rocky {major}"), name.to_string(), fixed.clone(), cve.clone(), id.clone());
-                let entry = merged.entry(key).or_insert((BTreeSet::new(), severity));
-                entry.0.insert(arch.clone());
+        let collections: Vec<(String, &Vec<Value>)> = match v["collections"].as_array() {
+            Some(cs) => cs
+                .iter()
+                .filter_map(|c| {
+                    let module = match (c["module"]["name"].as_str(), c["module"]["stream"].as_str()) {
+                        (Some(n), Some(s)) => format!("{n}:{s}"),
+                        _ => String::new(),
+                    };
+                    Some((module, c["packages"].as_array()?))
+                })
+                .collect(),
+            None => v["packages"].as_array().map(|p| (String::new(), p)).into_iter().collect(),
+        };
+        for (module, packages) in collections {
+            for p in packages {
+                let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
+                let arch = p["arch"].as_str().unwrap_or("").to_string();
+                for cve in &cves {
+                    let key = (
+                        format!("rocky {major}"),
+                        name.to_string(),
+                        fixed.clone(),
+                        cve.clone(),
+                        id.clone(),
+                        module.clone(),
+                    );
+                    merged.entry(key).or_insert((BTreeSet::new(), severity)).0.insert(arch.clone());
+                }
             }
         }
     }
-    for ((platform, name, fixed, cve, id), (arches, severity)) in merged {
-        let arches = arches.into_iter().collect::<Vec<_>>().join(",");
-        b.add(advisory(platform, &name, &cve, fixed, arches, &id), severity, "", "rocky");
+    for ((platform, name, fixed, cve, id, module), (arches, severity)) in merged {
+        let mut a = advisory(platform, &name, &cve, fixed, arches.into_iter().collect::<Vec<_>>().join(","), &id);
+        a.module = module;
+        b.add(a, severity, "", "rocky");
+    }
+    Ok(())
+}
+
+/// `alma/<major>/<year>/<ALSA>.json` (AlmaLinux errata): CVE references × the packages of
+/// the x86_64 and noarch builds, by major release. Only security errata.
+fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let Some(release) = release_dir(dir, &path) else { continue };
+        if v["type"].as_str().is_some_and(|t| t != "security") {
+            continue;
+        }
+        let id = v["updateinfo_id"].as_str().or(v["id"].as_str()).unwrap_or("");
+        let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
+        let cves: Vec<&str> = v["references"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["type"] == "cve")
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        let mut seen = BTreeSet::new();
+        for p in v["pkglist"]["packages"].as_array().into_iter().flatten() {
+            let arch = p["arch"].as_str().unwrap_or("");
+            if arch != "x86_64" && arch != "noarch" {
+                continue;
+            }
+            let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
+            if !seen.insert((name.to_string(), fixed.clone())) {
+                continue;
+            }
+            for cve in &cves {
+                b.add(
+                    advisory(format!("alma {release}"), name, cve, fixed.clone(), String::new(), id),
+                    severity,
+                    "",
+                    "alma",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Ubuntu release codenames and their versions.
+const UBUNTU_RELEASES: [(&str, &str); 18] = [
+    ("trusty", "14.04"),
+    ("xenial", "16.04"),
+    ("bionic", "18.04"),
+    ("cosmic", "18.10"),
+    ("disco", "19.04"),
+    ("eoan", "19.10"),
+    ("focal", "20.04"),
+    ("groovy", "20.10"),
+    ("hirsute", "21.04"),
+    ("impish", "21.10"),
+    ("jammy", "22.04"),
+    ("kinetic", "22.10"),
+    ("lunar", "23.04"),
+    ("mantic", "23.10"),
+    ("noble", "24.04"),
+    ("oracular", "24.10"),
+    ("plucky", "25.04"),
+    ("questing", "25.10"),
+];
+
+/// `ubuntu/<year>/CVE-*.json` (Ubuntu CVE tracker): per source package and release,
+/// `released` is fixed at the `Note` version; `needed` and `pending` are affected, `deferred`
+/// is a deferred fix; other statuses (not-affected, ignored, needs-triage, DNE) are not
+/// advisories. Severity from the tracker's priority.
+fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let Some(cve) = v["Candidate"].as_str() else {
+            report.malformed(&path, "no Candidate")?;
+            continue;
+        };
+        let severity = match v["Priority"].as_str().unwrap_or("") {
+            "critical" => Severity::Critical,
+            "high" => Severity::High,
+            "medium" => Severity::Medium,
+            "low" | "negligible" => Severity::Low,
+            _ => Severity::Unknown,
+        };
+        for (package, releases) in v["Patches"].as_object().into_iter().flatten() {
+            for (codename, state) in releases.as_object().into_iter().flatten() {
+                let Some((_, version)) = UBUNTU_RELEASES.iter().find(|(c, _)| c == codename) else { continue };
+                let note = state["Note"].as_str().unwrap_or("");
+                let (status, fixed) = match state["Status"].as_str().unwrap_or("") {
+                    "released" if !note.is_empty() => (Status::Fixed, note.to_string()),
+                    "needed" | "pending" => (Status::Affected, String::new()),
+                    "deferred" => (Status::FixDeferred, String::new()),
+                    _ => continue,
+                };
+                let mut a = advisory(format!("ubuntu {version}"), package, cve, fixed, String::new(), "");
+                a.status = status;
+                b.add(a, severity, "", "ubuntu");
+            }
+        }
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! `coldscan-db-builder`: reads aquasecurity vuln-list trees and OSV data, normalises each
 //! family as trivy-db does, and writes coldscan's vulnerability database blob.
 //!
-//! Families read today: alpine (secdb), amazon (ALAS), rocky (errata), and OSV (any
-//! ecosystem coldscan knows: AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu). A top-level
+//! Families read today: alpine (secdb), amazon (ALAS), rocky and alma (errata), ubuntu (CVE
+//! tracker), and OSV (AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu ecosystems). A top-level
 //! vuln-list directory of another family is reported, not silently skipped.
 
 mod families;
@@ -45,14 +45,25 @@ fn unpack(path: &Path) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
     Ok((dir.path().to_path_buf(), Some(dir)))
 }
 
-/// The vuln-list root inside an unpacked tree (the tarballs hold a `vuln-list/` folder).
+/// The vuln-list root inside an unpacked tree: the shallowest directory named `vuln-list`
+/// (the bulk tarball holds `vuln-list/`, the subset `vuln-list-subset/real/vuln-list/`), or the
+/// tree itself.
 fn vuln_list_root(dir: &Path) -> PathBuf {
-    let inner = dir.join("vuln-list");
-    if inner.is_dir() {
-        inner
-    } else {
-        dir.to_path_buf()
+    let mut level = vec![dir.to_path_buf()];
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for d in &level {
+            if d.file_name().is_some_and(|n| n == "vuln-list") {
+                return d.clone();
+            }
+            let mut children: Vec<PathBuf> =
+                std::fs::read_dir(d).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            children.sort();
+            next.extend(children);
+        }
+        level = next;
     }
+    dir.to_path_buf()
 }
 
 fn run(args: &Args) -> Result<(), String> {

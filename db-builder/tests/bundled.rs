@@ -21,6 +21,8 @@ fn bundled_db_is_current() {
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
         .arg("--vuln-list")
         .arg(shared.join("vuln-list/vuln-list-bulk.tar.gz"))
+        .arg("--vuln-list")
+        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
         .arg("--osv")
         .arg(shared.join("osv/almalinux-osv.tar.gz"))
         .args(["--built-at", &built_at, "--out"])

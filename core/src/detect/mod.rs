@@ -3,7 +3,8 @@
 //! separate passes.
 //!
 //! Per family, with the distribution's own comparator: Alpine by origin (source) name on
-//! `alpine MAJOR.MINOR`; Amazon Linux by binary name on `amazon 1|2|2022|2023`; Rocky and
+//! `alpine MAJOR.MINOR`; Debian (`debian MAJOR`) and Ubuntu (`ubuntu YY.MM`) by source package
+//! with dpkg's comparison; Amazon Linux by binary name on `amazon 1|2|2022|2023`; Rocky and
 //! AlmaLinux by binary name on the major release, with an architecture filter (unless the
 //! package is `noarch`) and modular packages only matched by modular fixes. `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
@@ -12,7 +13,7 @@ use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::os::OsInfo;
 use crate::pkg::Package;
-use crate::version::{apk, rpm};
+use crate::version::{apk, dpkg, rpm};
 use crate::vulndb::{Severity, Status, VulnDb};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -47,6 +48,7 @@ pub struct Finding {
 enum Scheme {
     Apk,
     Rpm,
+    Deb,
 }
 
 /// The database platform of an OS and how to match on it; `None` for families not covered.
@@ -74,6 +76,8 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
             (alloc::format!("amazon {release}"), Scheme::Rpm)
         }
         "rocky" | "alma" => (alloc::format!("{} {major}", os.family), Scheme::Rpm),
+        "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
+        "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
         _ => return None,
     })
 }
@@ -113,8 +117,10 @@ pub fn detect(
     let mut findings: Vec<Finding> = Vec::new();
     for p in packages.iter().filter(|p| !p.is_gpg_pubkey()) {
         let installed = p.full_version();
+        // Alpine, Debian and Ubuntu publish advisories per source package; rpm distributions
+        // per binary package.
         let key = match scheme {
-            Scheme::Apk => p.source_name.as_deref().unwrap_or(&p.name),
+            Scheme::Apk | Scheme::Deb => p.source_name.as_deref().unwrap_or(&p.name),
             Scheme::Rpm => &p.name,
         };
         let advisories = db.advisories(&platform, key)?;
@@ -122,12 +128,21 @@ pub fn detect(
             let applies = match (scheme, a.status) {
                 (_, Status::Fixed) if a.fixed.is_empty() => false,
                 (Scheme::Apk, Status::Fixed) => apk::compare(&installed, a.fixed) == Ordering::Less,
+                (Scheme::Deb, Status::Fixed) => dpkg::compare(&installed, a.fixed) == Ordering::Less,
                 (Scheme::Rpm, Status::Fixed) => {
                     let arch_ok = a.arches.is_empty()
                         || p.arch
                             .as_deref()
                             .is_none_or(|arch| arch == "noarch" || a.arches.split(',').any(|x| x == arch));
-                    let module_ok = is_modular_release(a.fixed) == p.modularity_label.is_some();
+                    // A fix in a module stream applies to packages of that stream only; without
+                    // stream data, modular fixes apply to modular packages only.
+                    let module_ok = if a.module.is_empty() {
+                        is_modular_release(a.fixed) == p.modularity_label.is_some()
+                    } else {
+                        p.modularity_label
+                            .as_deref()
+                            .is_some_and(|l| l.strip_prefix(a.module).is_some_and(|rest| rest.starts_with(':')))
+                    };
                     arch_ok && module_ok && rpm::compare_evr(&installed, a.fixed) == Ordering::Less
                 }
                 _ => true,
@@ -141,6 +156,7 @@ pub fn detect(
                     // Keep the earliest fix that applies.
                     let earlier = match scheme {
                         Scheme::Apk => apk::compare(a.fixed, &f.fixed) == Ordering::Less,
+                        Scheme::Deb => dpkg::compare(a.fixed, &f.fixed) == Ordering::Less,
                         Scheme::Rpm => rpm::compare_evr(a.fixed, &f.fixed) == Ordering::Less,
                     };
                     if earlier && !a.fixed.is_empty() {

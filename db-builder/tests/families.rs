@@ -1,0 +1,181 @@
+//! One test per family on trivy-db's own fixtures (`../shared/vuln-list/vuln-list-subset.tar.gz`,
+//! fixtures/trivy-db): the normalised advisories of named packages (platform, fixed version,
+//! status, ids, advisory), and the "sad" (malformed) cases: an error naming the file, or a
+//! skip counted with `--keep-going`. Skipped, with a message, when ../shared is absent.
+
+use coldscan_core::vulndb::{Status, VulnDb};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// fixtures/trivy-db of the subset tarball, unpacked once.
+fn fixtures() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<(tempfile::TempDir, PathBuf)>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vuln-list/vuln-list-subset.tar.gz");
+        if !shared.is_file() {
+            eprintln!("SKIP: {} is absent", shared.display());
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Command::new("tar").arg("xzf").arg(&shared).arg("-C").arg(dir.path()).status().unwrap().success());
+        let root = dir.path().join("vuln-list-subset/fixtures/trivy-db");
+        Some((dir, root))
+    })
+    .as_ref()
+    .map(|(_, p)| p.as_path())
+}
+
+/// Runs the builder on one fixture case; Ok(blob) or Err(stderr).
+fn build(case: &str, keep_going: bool) -> Result<Vec<u8>, String> {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"));
+    cmd.arg("--vuln-list")
+        .arg(fixtures().unwrap().join(case))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--built-at", "2026-01-01T00:00:00Z"]);
+    if keep_going {
+        cmd.arg("--keep-going");
+    }
+    let run = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    if run.status.success() {
+        Ok(std::fs::read(out.path()).unwrap())
+    } else {
+        Err(stderr)
+    }
+}
+
+/// (fixed, status, sorted ids, advisory) of every advisory for `package` on `platform`.
+fn advisories(blob: &[u8], platform: &str, package: &str) -> Vec<(String, Status, Vec<String>, String)> {
+    let db = VulnDb::open(blob).unwrap();
+    db.advisories(platform, package)
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let mut ids: Vec<String> = a.vulns.iter().map(|&v| db.details(v).unwrap().id.to_string()).collect();
+            ids.sort();
+            (a.fixed.to_string(), a.status, ids, a.advisory.to_string())
+        })
+        .collect()
+}
+
+fn ids(list: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn alpine() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("alpine/happy", false).unwrap();
+    let got = advisories(&blob, "alpine 3.12", "ansible");
+    assert_eq!(
+        got,
+        vec![
+            (
+                "2.9.3-r0".into(),
+                Status::Fixed,
+                // "CVE-2024-22195 GHSA-…": the CVE wins; GHSA ids stand alone; notes are dropped.
+                ids(&[
+                    "CVE-2019-14904",
+                    "CVE-2019-14905",
+                    "CVE-2024-22195",
+                    "CVE-2017-2616",
+                    "GHSA-f7r5-w49x-gxm3",
+                    "GHSA-h6cc-rc6q-23j4"
+                ]),
+                String::new()
+            ),
+            ("2.9.6-r0".into(), Status::Fixed, ids(&["CVE-2020-1737"]), String::new()),
+        ]
+    );
+    let err = build("alpine/sad", false).unwrap_err();
+    assert!(err.contains("ansible.json"), "{err}");
+    assert!(build("alpine/sad", true).is_ok());
+}
+
+#[test]
+fn amazon() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("amazon/happy", false).unwrap();
+    let kernel = advisories(&blob, "amazon 2", "kernel");
+    assert_eq!(
+        kernel,
+        vec![("4.14.243-185.433.amzn2".into(), Status::Fixed, ids(&["CVE-2021-22543"]), "ALAS2-2021-1699".into())]
+    );
+    let db = VulnDb::open(&blob).unwrap();
+    for platform in ["amazon 1", "amazon 2", "amazon 2022"] {
+        assert!(db.has_platform(platform), "{platform}");
+    }
+    let err = build("amazon/sad", false).unwrap_err();
+    assert!(err.contains("ALAS-2018-1093.json"), "{err}");
+}
+
+#[test]
+fn rocky() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("rocky/happy", false).unwrap();
+    let bind = advisories(&blob, "rocky 8", "bind-export-libs");
+    assert_eq!(
+        bind,
+        vec![("32:9.11.26-4.el8_4".into(), Status::Fixed, ids(&["CVE-2021-25215"]), "RLSA-2021:1989".into())]
+    );
+    let db = VulnDb::open(&blob).unwrap();
+    let a = &db.advisories("rocky 8", "bind-export-libs").unwrap()[0];
+    assert!(a.arches.split(',').any(|x| x == "x86_64"), "{}", a.arches);
+    // Modular packages carry their module stream.
+    let blob = build("rocky/modular", false).unwrap();
+    let db = VulnDb::open(&blob).unwrap();
+    let a = &db.advisories("rocky 8", "rubygem-bson").unwrap()[0];
+    assert_eq!(a.module, "ruby:2.6");
+    assert!(build("rocky/sad", false).is_err());
+}
+
+#[test]
+fn alma() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("alma/happy", false).unwrap();
+    let go = advisories(&blob, "alma 8", "go-toolset");
+    assert_eq!(
+        go,
+        vec![(
+            "1.15.14-1.module_el8.4.0+2519+614b07b8".into(),
+            Status::Fixed,
+            ids(&["CVE-2021-27918", "CVE-2021-31525"]),
+            "ALSA-2021:3076".into()
+        )]
+    );
+    let err = build("alma/sad", false).unwrap_err();
+    assert!(err.contains("ALSA-2021-3076.json"), "{err}");
+    let (blob, _) = (build("alma/duplicate", false).unwrap(), ());
+    assert!(VulnDb::open(&blob).unwrap().has_platform("alma 8"));
+}
+
+#[test]
+fn ubuntu() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("ubuntu", false).unwrap();
+    // bionic: released at the Note version; jammy: pending (affected); focal: needs-triage (none).
+    assert_eq!(
+        advisories(&blob, "ubuntu 18.04", "xen"),
+        vec![("1.2.3".into(), Status::Fixed, ids(&["CVE-2020-1234"]), String::new())]
+    );
+    assert_eq!(
+        advisories(&blob, "ubuntu 22.04", "xen"),
+        vec![(String::new(), Status::Affected, ids(&["CVE-2020-1234"]), String::new())]
+    );
+    assert!(advisories(&blob, "ubuntu 20.04", "xen").is_empty());
+}
