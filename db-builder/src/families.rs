@@ -98,6 +98,14 @@ fn advisory(platform: String, package: &str, vuln: &str, fixed: String, arches: 
     }
 }
 
+/// Reads a `vuln-list-debian` tree (its `tracker/` folder).
+pub fn read_debian(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    let tracker = if root.join("tracker").is_dir() { root.join("tracker") } else { root.to_path_buf() };
+    debian(&tracker, b, report)?;
+    b.source("debian", "", "");
+    Ok(())
+}
+
 /// Reads a vuln-list tree: every top-level family it knows, a note for each it does not.
 pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     let mut families: Vec<_> =
@@ -339,6 +347,126 @@ fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                 let mut a = advisory(format!("ubuntu {version}"), package, cve, fixed, String::new(), "");
                 a.status = status;
                 b.add(a, severity, "", "ubuntu");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Debian security tracker (`vuln-list-debian/tracker`): `distributions.json` names the
+/// releases; each `CVE/*.json` annotates packages. A release's own annotation wins: fixed at a
+/// version, `no-dsa`/`unfixed` → affected, `postponed` → fix deferred, `ignored` → will not
+/// fix, `end-of-life`; `not-affected` and `removed` are no advisory. The unannotated (unstable)
+/// line applies to each other release that has the source package (`source/` and
+/// `updates-source/`): fixed → an advisory when the release's version is older than the fix;
+/// unfixed → affected. DSA and DLA files add release fixes for the CVEs they list (their `xref`),
+/// with the DSA/DLA id as the advisory. Severity from the tracker's urgency.
+fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    use coldscan_core::version::dpkg;
+    use std::collections::BTreeMap;
+    let dists_path = tracker.join("distributions.json");
+    let Some(dists) = load(&dists_path, report)? else { return Ok(()) };
+    let Some(dists) = dists.as_object() else {
+        return report.malformed(&dists_path, "not an object");
+    };
+    let releases: Vec<(String, String)> = dists
+        .iter()
+        .filter_map(|(code, d)| {
+            Some((code.clone(), d["major-version"].as_str().filter(|m| !m.is_empty())?.to_string()))
+        })
+        .collect();
+    // (release, source package) → newest version in the archive (with security updates).
+    let mut archive: BTreeMap<(String, String), String> = BTreeMap::new();
+    for kind in ["source", "updates-source"] {
+        for path in json_files(&tracker.join(kind)) {
+            let Some(v) = load(&path, report)? else { continue };
+            let Some(release) = release_dir(&tracker.join(kind), &path) else { continue };
+            let (Some(name), Some(version)) = (v["Package"][0].as_str(), v["Version"][0].as_str()) else { continue };
+            let entry = archive.entry((release, name.to_string())).or_insert_with(|| version.to_string());
+            if dpkg::compare(version, entry) == std::cmp::Ordering::Greater {
+                *entry = version.to_string();
+            }
+        }
+    }
+    // (cve, package, release) → (fixed version, DSA/DLA id) from the security advisories.
+    let mut announced: BTreeMap<(String, String, String), (String, String)> = BTreeMap::new();
+    for kind in ["DSA", "DLA"] {
+        for path in json_files(&tracker.join(kind)) {
+            let Some(v) = load(&path, report)? else { continue };
+            let id = v["Header"]["ID"].as_str().unwrap_or("").to_string();
+            let notes = v["Annotations"].as_array().cloned().unwrap_or_default();
+            let cves: Vec<String> = notes
+                .iter()
+                .filter(|a| a["Type"] == "xref")
+                .flat_map(|a| a["Bugs"].as_array().cloned().unwrap_or_default())
+                .filter_map(|b| b.as_str().map(String::from))
+                .collect();
+            for a in notes.iter().filter(|a| a["Type"] == "package" && a["Kind"] == "fixed") {
+                let (Some(release), Some(package), Some(version)) =
+                    (a["Release"].as_str(), a["Package"].as_str(), a["Version"].as_str())
+                else {
+                    continue;
+                };
+                for cve in &cves {
+                    announced.insert(
+                        (cve.clone(), package.to_string(), release.to_string()),
+                        (version.to_string(), id.clone()),
+                    );
+                }
+            }
+        }
+    }
+    for path in json_files(&tracker.join("CVE")) {
+        let Some(v) = load(&path, report)? else { continue };
+        let Some(cve) = v["Header"]["ID"].as_str() else {
+            report.malformed(&path, "no Header.ID")?;
+            continue;
+        };
+        let notes: Vec<&Value> =
+            v["Annotations"].as_array().into_iter().flatten().filter(|a| a["Type"] == "package").collect();
+        let packages: BTreeSet<&str> = notes.iter().filter_map(|a| a["Package"].as_str()).collect();
+        for package in packages {
+            let of_package: Vec<&&Value> = notes.iter().filter(|a| a["Package"] == package).collect();
+            let unstable = of_package.iter().find(|a| a["Release"].is_null());
+            let severity = of_package
+                .iter()
+                .find_map(|a| a["Severity"].as_str())
+                .map(|u| match u {
+                    "high" => Severity::High,
+                    "medium" => Severity::Medium,
+                    "low" | "unimportant" => Severity::Low,
+                    _ => Severity::Unknown,
+                })
+                .unwrap_or(Severity::Unknown);
+            for (code, major) in &releases {
+                let own = of_package.iter().find(|a| a["Release"] == code.as_str());
+                let dsa = announced.get(&(cve.to_string(), package.to_string(), code.clone()));
+                let (status, fixed) = match own {
+                    Some(a) => match (a["Kind"].as_str().unwrap_or(""), a["Version"].as_str()) {
+                        ("fixed", Some(version)) => (Status::Fixed, version.to_string()),
+                        ("no-dsa" | "unfixed", _) => (Status::Affected, String::new()),
+                        ("postponed", _) => (Status::FixDeferred, String::new()),
+                        ("ignored", _) => (Status::WillNotFix, String::new()),
+                        ("end-of-life", _) => (Status::EndOfLife, String::new()),
+                        _ => continue,
+                    },
+                    None if dsa.is_some() => (Status::Fixed, dsa.map(|d| d.0.clone()).unwrap_or_default()),
+                    None => {
+                        let Some(a) = unstable else { continue };
+                        let Some(current) = archive.get(&(code.clone(), package.to_string())) else { continue };
+                        match (a["Kind"].as_str().unwrap_or(""), a["Version"].as_str()) {
+                            ("fixed", Some(version)) if dpkg::compare(current, version) == std::cmp::Ordering::Less => {
+                                (Status::Fixed, version.to_string())
+                            }
+                            ("unfixed", _) => (Status::Affected, String::new()),
+                            _ => continue,
+                        }
+                    }
+                };
+                let advisory_id = dsa.filter(|d| d.0 == fixed).map_or("", |d| d.1.as_str());
+                let mut adv = advisory(format!("debian {major}"), package, cve, fixed, String::new(), advisory_id);
+                adv.status = status;
+                b.add(adv, severity, "", "debian");
             }
         }
     }

@@ -2,7 +2,8 @@
 //! family as trivy-db does, and writes coldscan's vulnerability database blob.
 //!
 //! Families read today: alpine (secdb), amazon (ALAS), rocky and alma (errata), ubuntu (CVE
-//! tracker), and OSV (AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu ecosystems). A top-level
+//! tracker), debian (security tracker, `--vuln-list-debian`), and OSV (AlmaLinux, Alpine,
+//! Rocky Linux, Debian, Ubuntu ecosystems). A top-level
 //! vuln-list directory of another family is reported, not silently skipped.
 
 mod families;
@@ -18,6 +19,9 @@ struct Args {
     /// A vuln-list tree (directory, or .tar.gz of one).
     #[arg(long)]
     vuln_list: Vec<PathBuf>,
+    /// A vuln-list-debian tree (directory, or .tar.gz holding one).
+    #[arg(long)]
+    vuln_list_debian: Vec<PathBuf>,
     /// OSV advisories (directory, or .tar.gz of one); may be repeated.
     #[arg(long)]
     osv: Vec<PathBuf>,
@@ -49,11 +53,16 @@ fn unpack(path: &Path) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
 /// (the bulk tarball holds `vuln-list/`, the subset `vuln-list-subset/real/vuln-list/`), or the
 /// tree itself.
 fn vuln_list_root(dir: &Path) -> PathBuf {
+    named_root(dir, "vuln-list")
+}
+
+/// The shallowest directory called `name` within four levels of `dir`, or `dir` itself.
+fn named_root(dir: &Path, name: &str) -> PathBuf {
     let mut level = vec![dir.to_path_buf()];
     for _ in 0..4 {
         let mut next = Vec::new();
         for d in &level {
-            if d.file_name().is_some_and(|n| n == "vuln-list") {
+            if d.file_name().is_some_and(|n| n == name) {
                 return d.clone();
             }
             let mut children: Vec<PathBuf> =
@@ -72,6 +81,10 @@ fn run(args: &Args) -> Result<(), String> {
     for path in &args.vuln_list {
         let (dir, _guard) = unpack(path)?;
         families::read_vuln_list(&vuln_list_root(&dir), &mut builder, &mut report)?;
+    }
+    for path in &args.vuln_list_debian {
+        let (dir, _guard) = unpack(path)?;
+        families::read_debian(&named_root(&dir, "vuln-list-debian"), &mut builder, &mut report)?;
     }
     for path in &args.osv {
         let (dir, _guard) = unpack(path)?;

@@ -23,6 +23,8 @@ fn bundled_db_is_current() {
         .arg(shared.join("vuln-list/vuln-list-bulk.tar.gz"))
         .arg("--vuln-list")
         .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
+        .arg("--vuln-list-debian")
+        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
         .arg("--osv")
         .arg(shared.join("osv/almalinux-osv.tar.gz"))
         .args(["--built-at", &built_at, "--out"])

@@ -179,3 +179,81 @@ fn ubuntu() {
     );
     assert!(advisories(&blob, "ubuntu 20.04", "xen").is_empty());
 }
+
+/// Runs the builder on a Debian fixture case (`--vuln-list-debian`).
+fn build_debian(case: &str) -> Result<Vec<u8>, String> {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list-debian")
+        .arg(fixtures().unwrap().join("debian").join(case))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--built-at", "2026-01-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    if run.status.success() {
+        Ok(std::fs::read(out.path()).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&run.stderr).into_owned())
+    }
+}
+
+#[test]
+fn debian() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build_debian("happy").unwrap();
+    let none = String::new();
+    // A release's own annotation: fixed in buster at its own version; no-dsa in stretch.
+    assert_eq!(
+        advisories(&blob, "debian 10", "libgcrypt20"),
+        vec![("1.8.4-5+deb10u1".into(), Status::Fixed, ids(&["CVE-2021-33560"]), none.clone())]
+    );
+    assert_eq!(
+        advisories(&blob, "debian 9", "libgcrypt20"),
+        vec![(none.clone(), Status::Affected, ids(&["CVE-2021-33560"]), none.clone())]
+    );
+    // bullseye has no annotation and already ships 1.8.7-6 (updates-source): not affected.
+    assert!(advisories(&blob, "debian 11", "libgcrypt20").is_empty());
+    assert_eq!(
+        advisories(&blob, "debian 12", "gnutls28"),
+        vec![("3.7.9-2+deb12u1".into(), Status::Fixed, ids(&["CVE-2023-5981"]), none.clone())]
+    );
+    // ignored → will not fix; not-affected → nothing.
+    assert_eq!(
+        advisories(&blob, "debian 10", "dacs"),
+        vec![(none.clone(), Status::WillNotFix, ids(&["CVE-2021-29629"]), none.clone())]
+    );
+    assert!(advisories(&blob, "debian 9", "dacs").is_empty());
+    assert_eq!(
+        advisories(&blob, "debian 11", "cloud-init"),
+        vec![(none.clone(), Status::Affected, ids(&["CVE-2020-8631"]), none)]
+    );
+    for case in ["broken-cve", "broken-distributions", "broken-packages"] {
+        let err = build_debian(case).unwrap_err();
+        assert!(err.contains(".json"), "{case}: {err}");
+    }
+}
+
+#[test]
+fn debian_security_announcements_fix_releases() {
+    let Some(fixtures) = fixtures() else { return };
+    // The real tracker files of the subset: curl's CVE-2023-38545 is annotated for unstable
+    // only; bookworm's fix comes from DSA-5523-1.
+    let real = fixtures.parent().unwrap().parent().unwrap().join("real");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list-debian")
+        .arg(&real)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let blob = std::fs::read(out.path()).unwrap();
+    assert_eq!(
+        advisories(&blob, "debian 12", "curl"),
+        vec![("7.88.1-10+deb12u4".into(), Status::Fixed, ids(&["CVE-2023-38545"]), "DSA-5523-1".into())]
+    );
+}
