@@ -123,6 +123,7 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "rocky" => rocky(&dir, b, report)?,
             "alma" => alma(&dir, b, report)?,
             "ubuntu" => ubuntu(&dir, b, report)?,
+            "photon" => photon(&dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
         b.source(&name, "", "");
@@ -470,6 +471,72 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
             }
         }
     }
+    Ok(())
+}
+
+/// Severity of a CVSS base score.
+fn cvss_severity(score: f64) -> Severity {
+    match score {
+        s if s >= 9.0 => Severity::Critical,
+        s if s >= 7.0 => Severity::High,
+        s if s >= 4.0 => Severity::Medium,
+        s if s > 0.0 => Severity::Low,
+        _ => Severity::Unknown,
+    }
+}
+
+/// `photon/<release>/<package>/<CVE>.json`: fixed at `res_ver` (`NA`: no advisory), severity
+/// from the CVSS score.
+fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let (Some(release), Some(cve), Some(package)) =
+            (v["os_version"].as_str(), v["cve_id"].as_str(), v["pkg"].as_str())
+        else {
+            report.malformed(&path, "missing os_version, cve_id or pkg")?;
+            continue;
+        };
+        let Some(fixed) = v["res_ver"].as_str().filter(|f| !f.is_empty() && *f != "NA") else { continue };
+        let severity = cvss_severity(v["cve_score"].as_f64().unwrap_or(0.0));
+        b.add(
+            advisory(format!("photon {release}"), package, cve, fixed.to_string(), String::new(), ""),
+            severity,
+            "",
+            "photon",
+        );
+    }
+    Ok(())
+}
+
+/// NVD (`vuln-list-nvd/api/<year>/CVE-*.json`, NVD API 2.0 records): the CVSS base severity
+/// (v3.1, v3.0, then v2) and the English description, for details only.
+pub fn read_nvd(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(root) {
+        let Some(v) = load(&path, report)? else { continue };
+        let Some(id) = v["id"].as_str() else {
+            report.malformed(&path, "no id")?;
+            continue;
+        };
+        let m = &v["metrics"];
+        let severity = ["cvssMetricV31", "cvssMetricV30"]
+            .iter()
+            .find_map(|k| m[*k][0]["cvssData"]["baseSeverity"].as_str())
+            .or_else(|| m["cvssMetricV2"][0]["baseSeverity"].as_str())
+            .map(vendor_severity)
+            .unwrap_or(Severity::Unknown);
+        let description = v["descriptions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["lang"] == "en")
+            .and_then(|d| d["value"].as_str())
+            .unwrap_or("");
+        // A title: the first sentence, at most 200 characters.
+        let first = description.split(". ").next().unwrap_or("");
+        let title: String = first.chars().take(200).collect();
+        b.nvd(id, severity, &title);
+    }
+    b.source("nvd", "", "");
     Ok(())
 }
 

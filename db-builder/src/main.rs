@@ -2,8 +2,8 @@
 //! family as trivy-db does, and writes coldscan's vulnerability database blob.
 //!
 //! Families read today: alpine (secdb), amazon (ALAS), rocky and alma (errata), ubuntu (CVE
-//! tracker), debian (security tracker, `--vuln-list-debian`), and OSV (AlmaLinux, Alpine,
-//! Rocky Linux, Debian, Ubuntu ecosystems). A top-level
+//! tracker), debian (security tracker, `--vuln-list-debian`), photon, NVD details
+//! (`--vuln-list-nvd`), and OSV (AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu ecosystems). A top-level
 //! vuln-list directory of another family is reported, not silently skipped.
 
 mod families;
@@ -22,6 +22,9 @@ struct Args {
     /// A vuln-list-debian tree (directory, or .tar.gz holding one).
     #[arg(long)]
     vuln_list_debian: Vec<PathBuf>,
+    /// A vuln-list-nvd tree (directory, or .tar.gz holding one): severities and titles.
+    #[arg(long)]
+    vuln_list_nvd: Vec<PathBuf>,
     /// OSV advisories (directory, or .tar.gz of one); may be repeated.
     #[arg(long)]
     osv: Vec<PathBuf>,
@@ -85,6 +88,10 @@ fn run(args: &Args) -> Result<(), String> {
     for path in &args.vuln_list_debian {
         let (dir, _guard) = unpack(path)?;
         families::read_debian(&named_root(&dir, "vuln-list-debian"), &mut builder, &mut report)?;
+    }
+    for path in &args.vuln_list_nvd {
+        let (dir, _guard) = unpack(path)?;
+        families::read_nvd(&named_root(&dir, "vuln-list-nvd"), &mut builder, &mut report)?;
     }
     for path in &args.osv {
         let (dir, _guard) = unpack(path)?;

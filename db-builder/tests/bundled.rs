@@ -25,6 +25,8 @@ fn bundled_db_is_current() {
         .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
         .arg("--vuln-list-debian")
         .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
+        .arg("--vuln-list-nvd")
+        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
         .arg("--osv")
         .arg(shared.join("osv/almalinux-osv.tar.gz"))
         .args(["--built-at", &built_at, "--out"])

@@ -257,3 +257,56 @@ fn debian_security_announcements_fix_releases() {
         vec![("7.88.1-10+deb12u4".into(), Status::Fixed, ids(&["CVE-2023-38545"]), "DSA-5523-1".into())]
     );
 }
+
+#[test]
+fn photon() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("photon/happy", false).unwrap();
+    let db = VulnDb::open(&blob).unwrap();
+    assert!(db.has_platform("photon 3.0"));
+    // res_ver "NA": no advisory.
+    assert!(advisories(&blob, "photon 3.0", "curl").is_empty());
+    let tomcat = advisories(&blob, "photon 3.0", "apache-tomcat");
+    assert_eq!(tomcat.len(), 1);
+    assert_eq!((tomcat[0].1, tomcat[0].2.clone()), (Status::Fixed, ids(&["CVE-2019-0199"])));
+    assert!(build("photon/sad", false).unwrap_err().contains("badjson.json"));
+}
+
+#[test]
+fn nvd_fills_titles_and_unknown_severities() {
+    let Some(fixtures) = fixtures() else { return };
+    let real = fixtures.parent().unwrap().parent().unwrap().join("real");
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list")
+        .arg(real.join("vuln-list"))
+        .arg("--vuln-list-nvd")
+        .arg(real.join("vuln-list-nvd"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let blob = std::fs::read(out.path()).unwrap();
+    let db = VulnDb::open(&blob).unwrap();
+    let d = db
+        .advisories("alpine 3.20", "openssh")
+        .unwrap()
+        .iter()
+        .flat_map(|a| a.vulns.clone())
+        .map(|v| db.details(v).unwrap())
+        .find(|d| d.id == "CVE-2024-6387")
+        .expect("CVE-2024-6387 for openssh on alpine 3.20");
+    assert!(d.title.starts_with("A security regression (CVE-2006-5051) was discovered in OpenSSH"), "{}", d.title);
+    assert_ne!(d.severity, coldscan_core::vulndb::Severity::Unknown);
+    let err = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list-nvd")
+        .arg(fixtures.join("nvd/sad"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(!err.status.success() && String::from_utf8_lossy(&err.stderr).contains("CVE-2020-0001.json"));
+}

@@ -6,7 +6,8 @@
 //! `alpine MAJOR.MINOR`; Debian (`debian MAJOR`) and Ubuntu (`ubuntu YY.MM`) by source package
 //! with dpkg's comparison; Amazon Linux by binary name on `amazon 1|2|2022|2023`; Rocky and
 //! AlmaLinux by binary name on the major release, with an architecture filter (unless the
-//! package is `noarch`) and modular packages only matched by modular fixes. `gpg-pubkey`
+//! package is `noarch`) and modular packages only matched by modular fixes; Photon OS by
+//! binary name on `photon X.Y`. `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
 
 use crate::budget::Budget;
@@ -77,6 +78,7 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
         }
         "rocky" | "alma" => (alloc::format!("{} {major}", os.family), Scheme::Rpm),
         "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
+        "photon" => (alloc::format!("photon {version}"), Scheme::Rpm),
         "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
         _ => return None,
     })

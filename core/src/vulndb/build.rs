@@ -37,6 +37,8 @@ pub struct Builder {
     /// id → (severity, title, source); the highest severity seen wins.
     details: BTreeMap<String, (Severity, String, String)>,
     sources: Vec<(String, String, String)>,
+    /// NVD's view: id → (severity, title), used where a distribution gave none.
+    nvd: BTreeMap<String, (Severity, String)>,
 }
 
 impl Builder {
@@ -60,6 +62,12 @@ impl Builder {
         self.advisories.push(advisory);
     }
 
+    /// Records NVD's severity and description of `id`; they fill in only what the
+    /// distributions' data leaves open (a title, or an unknown severity).
+    pub fn nvd(&mut self, id: &str, severity: Severity, title: &str) {
+        self.nvd.insert(String::from(id), (severity, String::from(title)));
+    }
+
     /// Number of advisories collected so far.
     pub fn len(&self) -> usize {
         self.advisories.len()
@@ -81,6 +89,17 @@ impl Builder {
 
     /// Lays the blob out. Duplicate advisories are dropped.
     pub fn finish(mut self, built_at: &str) -> Vec<u8> {
+        for (id, (severity, title, source)) in self.details.iter_mut() {
+            if let Some((nvd_severity, nvd_title)) = self.nvd.get(id) {
+                if title.is_empty() {
+                    title.clone_from(nvd_title);
+                }
+                if *severity == Severity::Unknown && *nvd_severity != Severity::Unknown {
+                    *severity = *nvd_severity;
+                    *source = String::from("nvd");
+                }
+            }
+        }
         self.advisories.sort();
         self.advisories.dedup();
         let index: BTreeMap<&str, u32> = self.details.keys().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
@@ -215,5 +234,20 @@ mod tests {
         assert!(db.advisories("alpine 3.18", "zlib").unwrap().is_empty());
         assert!(db.advisories("debian 12", "openssl").unwrap().is_empty());
         assert!(VulnDb::open(&blob[..20]).is_err());
+    }
+
+    #[test]
+    fn nvd_fills_only_what_is_missing() {
+        let mut b = Builder::new();
+        b.add(adv("alpine 3.18", "a", "CVE-1", "1-r0"), Severity::Unknown, "", "alpine");
+        b.add(adv("alpine 3.18", "b", "CVE-2", "1-r0"), Severity::Low, "vendor title", "x");
+        b.nvd("CVE-1", Severity::Critical, "nvd one");
+        b.nvd("CVE-2", Severity::Critical, "nvd two");
+        let blob = b.finish("t");
+        let db = VulnDb::open(&blob).unwrap();
+        let d1 = db.details(db.advisories("alpine 3.18", "a").unwrap()[0].vulns[0]).unwrap();
+        let d2 = db.details(db.advisories("alpine 3.18", "b").unwrap()[0].vulns[0]).unwrap();
+        assert_eq!((d1.severity, d1.title, d1.source), (Severity::Critical, "nvd one", "nvd"));
+        assert_eq!((d2.severity, d2.title, d2.source), (Severity::Low, "vendor title", "x"));
     }
 }
