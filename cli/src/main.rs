@@ -138,7 +138,7 @@ fn main() -> ExitCode {
                         );
                     }
                 }
-                let report = commands::scan::report(&image(path), &bytes, &opts)?;
+                let report = commands::scan::report(&image(path), &bytes, &opts, &commands::scan::progress(*quiet))?;
                 match output {
                     Some(file) => {
                         let mut f =

@@ -92,24 +92,46 @@ fn target(
     })
 }
 
-/// Scans and returns the report.
-pub fn report(args: &ImageArgs, db_bytes: &[u8], opts: &ScanOptions) -> Result<ScanReport, CommandError> {
+/// A spinner on standard error while the scan runs; hidden when `quiet` or when standard
+/// error is not a terminal (CI logs stay clean).
+pub fn progress(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Scans and returns the report, telling `progress` what it is doing.
+pub fn report(
+    args: &ImageArgs,
+    db_bytes: &[u8],
+    opts: &ScanOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<ScanReport, CommandError> {
+    progress.set_message("opening the vulnerability DB");
     let db = VulnDb::open(db_bytes)?;
     let mut errors = Vec::new();
     let (image, volumes, targets) = if args.image.is_dir() {
         let budget = Budget::new(args.mem_limit);
+        progress.set_message(format!("reading {}", args.image.display()));
         let root = RootScan::scan(&HostDir::new(&args.image), &budget);
         errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, None)));
         let image = ImageReport { path: String::new(), format: "dir", virtual_size: 0, bytes_read: 0, spooled: None };
         let t = target(String::from("whole"), &root, &db, &budget, &mut errors, opts)?;
         (image, Vec::new(), vec![t])
     } else {
+        progress.set_message(format!("opening {}", args.image.display()));
         let img = args.open()?;
         let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
+        progress.set_message(format!("reading {} volumes ({})", disk.table.volumes.len(), disk.image.format));
         let scan = disk.scan();
         errors.extend(scan.errors);
         let mut targets = Vec::new();
         for (id, root) in &scan.roots {
+            progress.set_message(format!("matching the packages of {id}"));
             targets.push(target(id.clone(), root, &db, &img.budget, &mut errors, opts)?);
         }
         let mut image = disk.image_report();
@@ -117,6 +139,7 @@ pub fn report(args: &ImageArgs, db_bytes: &[u8], opts: &ScanOptions) -> Result<S
         image.spooled = img.spooled.as_ref().map(|(n, _)| *n);
         (image, scan.volumes, targets)
     };
+    progress.finish_and_clear();
     let mut image = image;
     image.path = args.image.display().to_string();
     Ok(ScanReport { schema: REPORT_SCHEMA, image, db: db_report(&db), volumes, targets, errors })
