@@ -124,6 +124,7 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "alma" => alma(&dir, b, report)?,
             "ubuntu" => ubuntu(&dir, b, report)?,
             "photon" => photon(&dir, b, report)?,
+            "oval" => oval(&dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
         b.source(&name, "", "");
@@ -475,6 +476,122 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
 }
 
 /// Severity of a CVSS base score.
+/// `oval/<vendor>/…`: OVAL definitions converted to JSON; Oracle's are read.
+fn oval(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    let mut vendors: Vec<_> =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
+    vendors.sort_by_key(|e| e.file_name());
+    for vendor in vendors.iter().filter(|v| v.path().is_dir()) {
+        match vendor.file_name().to_string_lossy().as_ref() {
+            "oracle" => oracle(&vendor.path(), b, report)?,
+            other => report.notes.push(format!("vuln-list source `oval/{other}` is not read yet (skipped)")),
+        }
+    }
+    Ok(())
+}
+
+/// One `<package> is earlier than <version>` criterion with the release and architecture
+/// the enclosing criteria require.
+struct OvalFix {
+    release: String,
+    arch: String,
+    package: String,
+    fixed: String,
+}
+
+/// Walks an OVAL criteria tree. A node's own criterions set the release (`Oracle Linux N is
+/// installed`) and architecture (`Oracle Linux arch is X`) for the node and everything below
+/// it; `X is earlier than V` criterions are the fixes.
+fn oval_fixes(node: &Value, release: &str, arch: &str, out: &mut Vec<OvalFix>) {
+    let criterions: Vec<&str> =
+        node["Criterions"].as_array().into_iter().flatten().filter_map(|c| c["Comment"].as_str()).collect();
+    let (mut release, mut arch) = (release, arch);
+    for c in &criterions {
+        if let Some(r) = c.strip_prefix("Oracle Linux ").and_then(|r| r.strip_suffix(" is installed")) {
+            release = r;
+        } else if let Some(a) = c.strip_prefix("Oracle Linux arch is ") {
+            arch = a;
+        }
+    }
+    for c in &criterions {
+        if let Some((package, fixed)) = c.split_once(" is earlier than ") {
+            if !package.trim().is_empty() && !fixed.trim().is_empty() {
+                out.push(OvalFix {
+                    release: release.to_string(),
+                    arch: arch.to_string(),
+                    package: package.trim().to_string(),
+                    fixed: fixed.trim().to_string(),
+                });
+            }
+        }
+    }
+    for child in node["Criterias"].as_array().into_iter().flatten() {
+        oval_fixes(child, release, arch, out);
+    }
+}
+
+/// `oval/oracle/<year>/ELSA-*.json`: platform `oracle N` from the criteria; ids from `Cves`
+/// (else the ELSA id). Across errata, per (release, package, id, architecture, flavour) the
+/// highest fixed version wins, as in trivy-db (errata giving the same version are listed
+/// together, comma-separated); a `0:` epoch is dropped. Releases outside
+/// 5–9 are skipped.
+fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    use coldscan_core::detect::oracle_flavor;
+    use coldscan_core::version::rpm::compare_evr;
+    use std::collections::BTreeMap;
+    // (release, package, id, arch, flavour) → (fixed, errata, severity, title)
+    type Key = (String, String, String, String, &'static str);
+    let mut best: BTreeMap<Key, (String, BTreeSet<String>, Severity, String)> = BTreeMap::new();
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let title = v["Title"].as_str().unwrap_or("");
+        let elsa = title.split(':').next().unwrap_or("").trim().to_string();
+        let severity = vendor_severity(v["Severity"].as_str().unwrap_or(""));
+        let mut ids: Vec<String> =
+            v["Cves"].as_array().into_iter().flatten().filter_map(|c| c["ID"].as_str()).map(String::from).collect();
+        if ids.is_empty() && !elsa.is_empty() {
+            ids.push(elsa.clone());
+        }
+        let mut fixes = Vec::new();
+        oval_fixes(&v["Criteria"], "", "", &mut fixes);
+        for f in fixes {
+            if !matches!(f.release.as_str(), "5" | "6" | "7" | "8" | "9") {
+                continue;
+            }
+            let fixed = f.fixed.strip_prefix("0:").unwrap_or(&f.fixed).to_string();
+            for id in &ids {
+                let key = (f.release.clone(), f.package.clone(), id.clone(), f.arch.clone(), oracle_flavor(&fixed));
+                let slot = best.entry(key).or_insert_with(|| (fixed.clone(), BTreeSet::new(), severity, title.into()));
+                match compare_evr(&slot.0, &fixed) {
+                    std::cmp::Ordering::Less => *slot = (fixed.clone(), BTreeSet::new(), severity, title.into()),
+                    std::cmp::Ordering::Greater => continue,
+                    std::cmp::Ordering::Equal => {}
+                }
+                slot.1.insert(elsa.clone());
+            }
+        }
+    }
+    // One record per (release, package, id, fixed version): the architectures and errata.
+    type Merged = BTreeMap<(String, String, String, String), (BTreeSet<String>, BTreeSet<String>, Severity, String)>;
+    let mut merged: Merged = BTreeMap::new();
+    for ((release, package, id, arch, _), (fixed, errata, severity, title)) in best {
+        let entry =
+            merged.entry((release, package, id, fixed)).or_insert((BTreeSet::new(), BTreeSet::new(), severity, title));
+        if !arch.is_empty() {
+            entry.0.insert(arch);
+        }
+        entry.1.extend(errata);
+    }
+    for ((release, package, id, fixed), (arches, errata, severity, title)) in merged {
+        let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join(",");
+        // The erratum's title describes the erratum, not each CVE it fixes.
+        let title = if errata.contains(&id) { title.as_str() } else { "" };
+        let (arches, errata) = (join(arches), join(errata));
+        b.add(advisory(format!("oracle {release}"), &package, &id, fixed, arches, &errata), severity, title, "oracle");
+    }
+    Ok(())
+}
+
 fn cvss_severity(score: f64) -> Severity {
     match score {
         s if s >= 9.0 => Severity::Critical,

@@ -310,3 +310,116 @@ fn nvd_fills_titles_and_unknown_severities() {
         .unwrap();
     assert!(!err.status.success() && String::from_utf8_lossy(&err.stderr).contains("CVE-2020-0001.json"));
 }
+
+/// (fixed, arches, ids, erratum) of every Oracle advisory for `package` on `platform`.
+fn oracle_entries(blob: &[u8], platform: &str, package: &str) -> Vec<(String, String, Vec<String>, String)> {
+    let db = VulnDb::open(blob).unwrap();
+    let mut out: Vec<_> = db
+        .advisories(platform, package)
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let mut ids: Vec<String> = a.vulns.iter().map(|&v| db.details(v).unwrap().id.to_string()).collect();
+            ids.sort();
+            (a.fixed.to_string(), a.arches.to_string(), ids, a.advisory.to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn entry(fixed: &str, arches: &str, list: &[&str], erratum: &str) -> (String, String, Vec<String>, String) {
+    (fixed.into(), arches.into(), ids(list), erratum.into())
+}
+
+#[test]
+fn oracle() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build("oracle-oval/happy", false).unwrap();
+    let cves = ["CVE-2007-0493", "CVE-2007-0494"];
+    for package in ["bind-devel", "bind-sdb"] {
+        assert_eq!(
+            oracle_entries(&blob, "oracle 5", package),
+            vec![entry("30:9.3.3-8.el5", "x86_64", &cves, "ELSA-2007-0057")]
+        );
+    }
+    // The criterion with an empty package name is skipped; the severity is the erratum's.
+    let db = VulnDb::open(&blob).unwrap();
+    assert!(db.advisories("oracle 5", "").unwrap().is_empty());
+    let a = &db.advisories("oracle 5", "bind-sdb").unwrap()[0];
+    assert_eq!(db.details(a.vulns[0]).unwrap().severity, coldscan_core::vulndb::Severity::Medium);
+    assert!(build("oracle-oval/sad", false).is_err());
+
+    // No CVEs: the ELSA id is the vulnerability id, with the erratum's title.
+    let blob = build("oracle-oval/elsa-id", false).unwrap();
+    assert_eq!(
+        oracle_entries(&blob, "oracle 5", "bind-devel"),
+        vec![entry("30:9.3.3-8.el5", "x86_64", &["ELSA-2007-0057"], "ELSA-2007-0057")]
+    );
+
+    // One erratum for two releases, per-release fixes.
+    let blob = build("oracle-oval/multi-platform", false).unwrap();
+    let ids2 = ["CVE-2018-1094", "CVE-2018-19824"];
+    assert_eq!(
+        oracle_entries(&blob, "oracle 6", "kernel-uek"),
+        vec![entry("4.1.12-124.24.3.el6uek", "x86_64", &ids2, "ELSA-2019-4510")]
+    );
+    assert_eq!(
+        oracle_entries(&blob, "oracle 7", "kernel-uek"),
+        vec![entry("4.1.12-124.24.3.el7uek", "x86_64", &ids2, "ELSA-2019-4510")]
+    );
+
+    // Architectures with different fixes; per (arch, flavour) the highest version over errata.
+    let blob = build("oracle-oval/multi-arch", false).unwrap();
+    // ELSA-2014-3077's fixes for CVE-2014-7169 (3.2-33.el5.1.0.x) are older than
+    // ELSA-2014-1306's (3.2-33.el5_11.4) on every architecture, so the later one stands.
+    assert_eq!(
+        oracle_entries(&blob, "oracle 5", "bash"),
+        vec![entry(
+            "3.2-33.el5_11.4",
+            "i386,ia64,x86_64",
+            &["CVE-2014-7169", "CVE-2014-7186", "CVE-2014-7187"],
+            "ELSA-2014-1306"
+        )]
+    );
+    assert_eq!(
+        oracle_entries(&blob, "oracle 6", "bash-doc"),
+        vec![entry(
+            "4.1.2-15.el6_5.2",
+            "i686,x86_64",
+            &["CVE-2014-7169", "CVE-2014-7186", "CVE-2014-7187"],
+            "ELSA-2014-1306"
+        )]
+    );
+
+    // Flavours are kept apart: the fips build's fix does not replace the normal one.
+    let blob = build("oracle-oval/multi-flavor", false).unwrap();
+    let gnutls = oracle_entries(&blob, "oracle 8", "gnutls");
+    let flavour_ids = ["CVE-2021-20231", "CVE-2021-20232", "CVE-2021-3580"];
+    assert_eq!(
+        gnutls,
+        vec![
+            entry("10:3.6.16-4.0.1.el8_fips", "aarch64,x86_64", &flavour_ids, "ELSA-2022-9221"),
+            entry("3.6.16-4.el8", "aarch64", &flavour_ids, "ELSA-2021-4451"),
+            entry("3.6.16-5.el8", "x86_64", &flavour_ids, "ELSA-2021-4451"),
+        ]
+    );
+
+    // Ksplice builds: the later ksplice erratum wins; same version from two files merges arches.
+    let blob = build("oracle-oval/ksplice", false).unwrap();
+    assert_eq!(
+        oracle_entries(&blob, "oracle 8", "glibc"),
+        vec![entry("2:2.28-151.0.1.ksplice2.el8", "x86_64", &["CVE-2016-10228"], "ELSA-2021-9344")]
+    );
+    let blob = build("oracle-oval/multiple-elsa-ids-same-fix-version", false).unwrap();
+    assert_eq!(
+        oracle_entries(&blob, "oracle 8", "glibc"),
+        vec![entry("2:2.28-151.0.1.ksplice1.el8", "i386,x86_64", &["CVE-2016-10228"], "ELSA-2021-9280,ELSA-2021-9344")]
+    );
+
+    // Releases outside Oracle Linux 5–9 are skipped.
+    let blob = build("oracle-oval/unknown-platform", false).unwrap();
+    assert!(!VulnDb::open(&blob).unwrap().has_platform("oracle 1"));
+}

@@ -7,7 +7,8 @@
 //! with dpkg's comparison; Amazon Linux by binary name on `amazon 1|2|2022|2023`; Rocky and
 //! AlmaLinux by binary name on the major release, with an architecture filter (unless the
 //! package is `noarch`) and modular packages only matched by modular fixes; Photon OS by
-//! binary name on `photon X.Y`. `gpg-pubkey`
+//! binary name on `photon X.Y`; Oracle Linux by binary name on `oracle MAJOR` with the
+//! architecture filter and fixes only for the installed flavour (normal, fips, ksplice). `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
 
 use crate::budget::Budget;
@@ -79,9 +80,25 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
         "rocky" | "alma" => (alloc::format!("{} {major}", os.family), Scheme::Rpm),
         "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
         "photon" => (alloc::format!("photon {version}"), Scheme::Rpm),
+        "oracle" => (alloc::format!("oracle {major}"), Scheme::Rpm),
         "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
         _ => return None,
     })
+}
+
+/// Oracle Linux builds some packages in flavours that are versioned apart from the normal
+/// build and fixed by their own errata: `fips` (release ends in `_fips`) and `ksplice` (a
+/// dot-separated release part starts with `ksplice`). A fix applies only to its own flavour.
+pub fn oracle_flavor(version: &str) -> &'static str {
+    let starts_with = |s: &[u8], prefix: &[u8]| s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+    let b = version.as_bytes();
+    if b.len() >= 5 && b[b.len() - 5..].eq_ignore_ascii_case(b"_fips") {
+        "fips"
+    } else if version.split('.').any(|part| starts_with(part.as_bytes(), b"ksplice")) {
+        "ksplice"
+    } else {
+        "normal"
+    }
 }
 
 fn is_modular_release(fixed: &str) -> bool {
@@ -145,7 +162,9 @@ pub fn detect(
                             .as_deref()
                             .is_some_and(|l| l.strip_prefix(a.module).is_some_and(|rest| rest.starts_with(':')))
                     };
-                    arch_ok && module_ok && rpm::compare_evr(&installed, a.fixed) == Ordering::Less
+                    let flavor_ok =
+                        !platform.starts_with("oracle ") || oracle_flavor(a.fixed) == oracle_flavor(&installed);
+                    arch_ok && module_ok && flavor_ok && rpm::compare_evr(&installed, a.fixed) == Ordering::Less
                 }
                 _ => true,
             };
@@ -195,4 +214,71 @@ pub fn detect(
     }
     findings.sort_by(|a, b| a.package.cmp(&b.package).then_with(|| a.id.cmp(&b.id)));
     Ok((findings, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pkg::PackageDb;
+    use crate::vulndb::{Builder, NewAdvisory, VulnDb};
+    use alloc::string::ToString;
+
+    fn fix(package: &str, vuln: &str, fixed: &str, arches: &str) -> NewAdvisory {
+        NewAdvisory {
+            platform: "oracle 8".into(),
+            package: package.into(),
+            vuln: vuln.into(),
+            fixed: fixed.into(),
+            status: Status::Fixed,
+            arches: arches.into(),
+            module: String::new(),
+            advisory: "ELSA-X".into(),
+        }
+    }
+
+    fn rpm(name: &str, epoch: u64, version: &str, release: &str, arch: &str) -> Package {
+        Package {
+            name: name.into(),
+            epoch: Some(epoch),
+            version: version.into(),
+            release: Some(release.into()),
+            arch: Some(arch.into()),
+            db: Some(PackageDb::Rpm),
+            ..Package::default()
+        }
+    }
+
+    #[test]
+    fn oracle_flavours_and_architectures() {
+        assert_eq!(oracle_flavor("10:3.6.16-4.0.1.el8_fips"), "fips");
+        assert_eq!(oracle_flavor("2:2.28-151.0.1.ksplice1.el8"), "ksplice");
+        assert_eq!(oracle_flavor("2.28-151.0.1.el8"), "normal");
+        let mut b = Builder::new();
+        b.add(fix("gnutls", "CVE-A", "3.6.16-5.el8", "x86_64"), Severity::High, "", "oracle");
+        b.add(fix("gnutls", "CVE-A", "3.6.16-4.el8", "aarch64"), Severity::High, "", "oracle");
+        b.add(fix("gnutls", "CVE-A", "10:3.6.16-4.0.1.el8_fips", "x86_64"), Severity::High, "", "oracle");
+        b.add(fix("glibc", "CVE-B", "2:2.28-151.0.1.ksplice1.el8", "x86_64"), Severity::High, "", "oracle");
+        let blob = b.finish("t");
+        let db = VulnDb::open(&blob).unwrap();
+        let os = OsInfo { family: "oracle".into(), version_id: Some("8.9".into()), ..OsInfo::default() };
+        let budget = Budget::new(1 << 20);
+        let found = |packages: &[Package]| -> Vec<(String, String)> {
+            let (f, w) = detect(&db, &os, packages, &budget).unwrap();
+            assert!(w.is_empty(), "{w:?}");
+            f.into_iter().map(|f| (f.package, f.fixed)).collect()
+        };
+        // A normal build is matched by the normal fix of its architecture only.
+        assert_eq!(
+            found(&[rpm("gnutls", 0, "3.6.16", "4.el8", "x86_64")]),
+            [("gnutls".to_string(), "3.6.16-5.el8".to_string())]
+        );
+        assert!(found(&[rpm("gnutls", 0, "3.6.16", "4.el8", "aarch64")]).is_empty());
+        // A fips build by the fips fix; a normal glibc is not matched by the ksplice fix.
+        assert_eq!(
+            found(&[rpm("gnutls", 10, "3.6.16", "3.0.1.el8_fips", "x86_64")]),
+            [("gnutls".to_string(), "10:3.6.16-4.0.1.el8_fips".to_string())]
+        );
+        assert!(found(&[rpm("glibc", 0, "2.28", "151.0.1.el8", "x86_64")]).is_empty());
+        assert_eq!(found(&[rpm("glibc", 2, "2.28", "150.0.1.ksplice1.el8", "x86_64")]).len(), 1);
+    }
 }
