@@ -97,3 +97,24 @@ fn trivy_os_release_samples() {
         assert_eq!(info.family.is_empty(), info.id.is_empty());
     }
 }
+
+/// The vulnerability-DB platform of the SUSE and openSUSE os-release samples (trivy's test
+/// files), named as the SUSE CVRF products are: `SUSE Linux Enterprise Server 15 SP1` →
+/// `suse 15.1`, `openSUSE Leap 15.2` → `opensuse-leap 15.2`, …
+#[test]
+fn suse_platforms_of_real_os_release_files() {
+    let Some(data) = shared_testdata() else { return };
+    let dir = data.join("os-release");
+    for (file, platform) in [
+        ("trivy-history/suse/sles_15/etc/os-release", "suse 15"),
+        ("trivy-history/suse/sles_151/os-release", "suse 15.1"),
+        ("trivy/release/sles", "suse 15.3"),
+        ("trivy-history/release/opensuseleapmicro", "opensuse-leap-micro 6.0"),
+        ("trivy-history/suse/opensuse_leap_423/etc/os-release", "opensuse-leap 42.3"),
+        ("trivy-history/suse/opensuse_leap_tumbleweed/os-release", "opensuse-tumbleweed"),
+        ("trivy/release/opensuseleap-15.2.1", "opensuse-leap 15.2"),
+    ] {
+        let info = from_os_release(&std::fs::read_to_string(dir.join(file)).unwrap(), "/etc/os-release");
+        assert_eq!(coldscan_core::detect::platform(&info).as_deref(), Some(platform), "{file}");
+    }
+}

@@ -125,6 +125,7 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "ubuntu" => ubuntu(&dir, b, report)?,
             "photon" => photon(&dir, b, report)?,
             "oval" => oval(&dir, b, report)?,
+            "cvrf" => cvrf(&dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
         b.source(&name, "", "");
@@ -588,6 +589,110 @@ fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         let title = if errata.contains(&id) { title.as_str() } else { "" };
         let (arches, errata) = (join(arches), join(errata));
         b.add(advisory(format!("oracle {release}"), &package, &id, fixed, arches, &errata), severity, title, "oracle");
+    }
+    Ok(())
+}
+
+/// `cvrf/<vendor>/…`: CVRF documents; SUSE's are read.
+fn cvrf(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    let mut vendors: Vec<_> =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
+    vendors.sort_by_key(|e| e.file_name());
+    for vendor in vendors.iter().filter(|v| v.path().is_dir()) {
+        match vendor.file_name().to_string_lossy().as_ref() {
+            "suse" => suse(&vendor.path(), b, report)?,
+            other => report.notes.push(format!("vuln-list source `cvrf/{other}` is not read yet (skipped)")),
+        }
+    }
+    Ok(())
+}
+
+/// The platform of a SUSE product name, as trivy-db names them (lower-cased here):
+/// `suse 15.1` (SUSE Linux Enterprise 15 SP1, any module or product of it), `suse-micro 5.3`,
+/// `opensuse-leap 15.1`, `opensuse-leap-micro 5.2`, `opensuse-tumbleweed`. SUSE Manager and
+/// SUSE Enterprise Storage are not operating systems and give `None`.
+fn suse_platform(product: &str) -> Option<String> {
+    let is_version =
+        |v: &str| !v.is_empty() && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+    let version_after = |prefix: &str| {
+        let v = product.strip_prefix(prefix)?.split_whitespace().next()?;
+        is_version(v).then(|| v.to_string())
+    };
+    if product.contains("SUSE Manager") || product.contains("SUSE Linux Enterprise Storage") {
+        return None;
+    }
+    if product.starts_with("openSUSE Tumbleweed") {
+        return Some("opensuse-tumbleweed".into());
+    }
+    if let Some(v) = version_after("openSUSE Leap Micro ") {
+        return Some(format!("opensuse-leap-micro {v}"));
+    }
+    if let Some(v) = version_after("openSUSE Leap ") {
+        return Some(format!("opensuse-leap {v}"));
+    }
+    if let Some(v) = version_after("SUSE Linux Enterprise Micro ").or_else(|| version_after("SUSE Linux Micro ")) {
+        return Some(format!("suse-micro {v}"));
+    }
+    if product.contains("SUSE Linux Enterprise") {
+        // "… 15 SP1", "… 12 SP5-LTSS", "… 15": the last two numbers are major and service pack.
+        let spaced = product.replace('-', " ");
+        let words: Vec<&str> = spaced.split_whitespace().collect();
+        let numbers: Vec<&str> = words
+            .iter()
+            .skip(1)
+            .rev()
+            .filter_map(|w| {
+                let n = w.strip_prefix("SP").unwrap_or(w);
+                (!n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())).then_some(n)
+            })
+            .take(2)
+            .collect();
+        return match numbers.as_slice() {
+            [major] => Some(format!("suse {major}")),
+            [sp, major] => Some(format!("suse {major}.{sp}")),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// `cvrf/suse/{suse,opensuse}/…/*.json` (SUSE CVRF): the advisory id (`SUSE-SU-…`, not the
+/// CVEs, as trivy-db) for every product relationship: `name-version-release` on a platform;
+/// severity the highest of the document's threats.
+fn suse(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let Some(id) = v["Tracking"]["ID"].as_str() else {
+            report.malformed(&path, "no Tracking.ID")?;
+            continue;
+        };
+        let title = v["Title"].as_str().unwrap_or("");
+        let severity = v["Vulnerabilities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|x| x["Threats"].as_array().into_iter().flatten())
+            .filter_map(|t| t["Severity"].as_str().map(vendor_severity))
+            .max()
+            .unwrap_or(Severity::Unknown);
+        let mut seen = BTreeSet::new();
+        for r in v["ProductTree"]["Relationships"].as_array().into_iter().flatten() {
+            let (Some(nvr), Some(product)) = (r["ProductReference"].as_str(), r["RelatesToProductReference"].as_str())
+            else {
+                continue;
+            };
+            let Some(platform) = suse_platform(product) else { continue };
+            let Some((name_version, release)) = nvr.rsplit_once('-') else { continue };
+            let Some((name, version)) = name_version.rsplit_once('-') else { continue };
+            if seen.insert((platform.clone(), name.to_string())) {
+                b.add(
+                    advisory(platform, name, id, format!("{version}-{release}"), String::new(), id),
+                    severity,
+                    title,
+                    "suse",
+                );
+            }
+        }
     }
     Ok(())
 }

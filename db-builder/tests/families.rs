@@ -423,3 +423,34 @@ fn oracle() {
     let blob = build("oracle-oval/unknown-platform", false).unwrap();
     assert!(!VulnDb::open(&blob).unwrap().has_platform("oracle 1"));
 }
+
+#[test]
+fn suse() {
+    if fixtures().is_none() {
+        return;
+    }
+    let su = |id: &str| vec![id.to_string()];
+    // SLE modules and Package Hub by major and service pack; the advisory id, as trivy-db.
+    let blob = build("suse-cvrf/happy/SUSE Enterprise Linux", false).unwrap();
+    assert_eq!(
+        advisories(&blob, "suse 15.1", "helm-mirror"),
+        vec![("0.2.1-1.7.1".into(), Status::Fixed, su("SUSE-SU-2019:0048-2"), "SUSE-SU-2019:0048-2".into())]
+    );
+    let db = VulnDb::open(&blob).unwrap();
+    let a = &db.advisories("suse 15.1", "helm-mirror").unwrap()[0];
+    assert_eq!(db.details(a.vulns[0]).unwrap().severity, coldscan_core::vulndb::Severity::High, "highest threat");
+    let blob = build("suse-cvrf/happy/openSUSE CVRF including SUSE Linux Enterprise Linux", false).unwrap();
+    assert_eq!(advisories(&blob, "suse 15", "GraphicsMagick")[0].0, "1.3.29-bp150.2.12.1");
+    // Micro editions, both product names; a version with `_` in it.
+    let blob = build("suse-cvrf/happy/SUSE Linux Enterprise Micro", false).unwrap();
+    assert_eq!(advisories(&blob, "suse-micro 5.3", "libgnutls30")[0].0, "3.7.3-150400.8.1");
+    assert_eq!(
+        advisories(&blob, "suse-micro 6.0", "docker"),
+        vec![("27.5.1_ce-3.1".into(), Status::Fixed, su("SUSE-SU-2025:20377-1"), "SUSE-SU-2025:20377-1".into())]
+    );
+    let blob = build("suse-cvrf/happy/openSUSE Tumbleweed", false).unwrap();
+    assert_eq!(advisories(&blob, "opensuse-tumbleweed", "python3-logilab-common")[0].0, "1.2.2-1.2");
+    let blob = build("suse-cvrf/happy/openSUSE", false).unwrap();
+    assert_eq!(advisories(&blob, "opensuse-leap 15.1", "strongswan-ipsec")[0].0, "5.6.0-lp151.4.3.1");
+    assert!(build("suse-cvrf/sad", false).unwrap_err().contains("openSUSE-SU-2019-0003-1.json"));
+}

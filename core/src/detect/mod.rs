@@ -8,7 +8,8 @@
 //! AlmaLinux by binary name on the major release, with an architecture filter (unless the
 //! package is `noarch`) and modular packages only matched by modular fixes; Photon OS by
 //! binary name on `photon X.Y`; Oracle Linux by binary name on `oracle MAJOR` with the
-//! architecture filter and fixes only for the installed flavour (normal, fips, ksplice). `gpg-pubkey`
+//! architecture filter and fixes only for the installed flavour (normal, fips, ksplice); SUSE
+//! and openSUSE by binary name on the product release (SUSE's advisory ids). `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
 
 use crate::budget::Budget;
@@ -81,6 +82,7 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
         "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
         "photon" => (alloc::format!("photon {version}"), Scheme::Rpm),
         "oracle" => (alloc::format!("oracle {major}"), Scheme::Rpm),
+        "suse" | "opensuse" => (suse_platform(&os.id, version)?, Scheme::Rpm),
         "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
         _ => return None,
     })
@@ -99,6 +101,26 @@ pub fn oracle_flavor(version: &str) -> &'static str {
     } else {
         "normal"
     }
+}
+
+/// SUSE's platforms by os-release `ID`: SUSE Linux Enterprise (`suse 15.5`), its Micro
+/// editions (`suse-micro 5.3`), openSUSE Leap (`opensuse-leap 15.5`), Leap Micro and
+/// Tumbleweed (rolling, no version).
+fn suse_platform(id: &str, version: &str) -> Option<String> {
+    let (name, versioned) = match id {
+        "sles" | "sles_sap" | "sle_hpc" | "suse" => ("suse", true),
+        "sle-micro" | "sl-micro" => ("suse-micro", true),
+        "opensuse-leap" | "opensuse" => ("opensuse-leap", true),
+        "opensuse-leap-micro" => ("opensuse-leap-micro", true),
+        "opensuse-tumbleweed" => ("opensuse-tumbleweed", false),
+        _ => return None,
+    };
+    // Releases are MAJOR[.MINOR] (`15.2.1` is Leap 15.2).
+    let release = match version.match_indices('.').nth(1) {
+        Some((second_dot, _)) => &version[..second_dot],
+        None => version,
+    };
+    Some(if versioned { alloc::format!("{name} {release}") } else { String::from(name) })
 }
 
 fn is_modular_release(fixed: &str) -> bool {

@@ -61,7 +61,7 @@ pub fn family_of(id: &str) -> String {
         "amzn" => "amazon",
         "ol" => "oracle",
         "rhel" | "redhat" => "rhel",
-        "sles" | "sles_sap" | "sle_hpc" | "sle-micro" | "suse" => "suse",
+        "sles" | "sles_sap" | "sle_hpc" | "sle-micro" | "sl-micro" | "suse" => "suse",
         "cbl-mariner" => "mariner",
         s if s.starts_with("opensuse") => "opensuse",
         s => return String::from(s),
