@@ -23,7 +23,7 @@ impl Report {
         Report { keep_going, files: 0, skipped: 0, notes: Vec::new() }
     }
 
-    fn malformed(&mut self, path: &Path, why: &str) -> Result<(), String> {
+    pub(crate) fn malformed(&mut self, path: &Path, why: &str) -> Result<(), String> {
         if self.keep_going {
             self.skipped += 1;
             Ok(())
@@ -34,7 +34,7 @@ impl Report {
 }
 
 /// Every `.json` file under `dir`, sorted (deterministic output).
-fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -52,7 +52,7 @@ fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn load(path: &Path, report: &mut Report) -> Result<Option<Value>, String> {
+pub(crate) fn load(path: &Path, report: &mut Report) -> Result<Option<Value>, String> {
     report.files += 1;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     match serde_json::from_str(&text) {
@@ -67,7 +67,7 @@ fn release_dir(dir: &Path, path: &Path) -> Option<String> {
 }
 
 /// Severity words of Red Hat-style vendors (Rocky, Alma, Amazon).
-fn vendor_severity(word: &str) -> Severity {
+pub(crate) fn vendor_severity(word: &str) -> Severity {
     match word.trim().to_ascii_lowercase().as_str() {
         "critical" => Severity::Critical,
         "important" | "high" => Severity::High,

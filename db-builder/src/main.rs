@@ -2,11 +2,13 @@
 //! family as trivy-db does, and writes coldscan's vulnerability database blob.
 //!
 //! Families read today: alpine (secdb), amazon (ALAS), rocky and alma (errata), ubuntu (CVE
-//! tracker), debian (security tracker, `--vuln-list-debian`), photon, NVD details
+//! tracker), oracle (OVAL), suse (CVRF), photon, red hat (OVAL v2, `--vuln-list-redhat`),
+//! debian (security tracker, `--vuln-list-debian`), NVD details
 //! (`--vuln-list-nvd`), and OSV (AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu ecosystems). A top-level
 //! vuln-list directory of another family is reported, not silently skipped.
 
 mod families;
+mod redhat;
 
 use clap::Parser;
 use coldscan_core::vulndb::Builder;
@@ -19,6 +21,9 @@ struct Args {
     /// A vuln-list tree (directory, or .tar.gz of one).
     #[arg(long)]
     vuln_list: Vec<PathBuf>,
+    /// A vuln-list-redhat tree (directory, or .tar.gz holding one): OVAL v2 and the CPE map.
+    #[arg(long)]
+    vuln_list_redhat: Vec<PathBuf>,
     /// A vuln-list-debian tree (directory, or .tar.gz holding one).
     #[arg(long)]
     vuln_list_debian: Vec<PathBuf>,
@@ -84,6 +89,10 @@ fn run(args: &Args) -> Result<(), String> {
     for path in &args.vuln_list {
         let (dir, _guard) = unpack(path)?;
         families::read_vuln_list(&vuln_list_root(&dir), &mut builder, &mut report)?;
+    }
+    for path in &args.vuln_list_redhat {
+        let (dir, _guard) = unpack(path)?;
+        redhat::read_redhat(&named_root(&dir, "vuln-list-redhat"), &mut builder, &mut report)?;
     }
     for path in &args.vuln_list_debian {
         let (dir, _guard) = unpack(path)?;

@@ -28,9 +28,14 @@ fn fixtures() -> Option<&'static Path> {
 
 /// Runs the builder on one fixture case; Ok(blob) or Err(stderr).
 fn build(case: &str, keep_going: bool) -> Result<Vec<u8>, String> {
+    build_with("--vuln-list", case, keep_going)
+}
+
+/// Runs the builder with the fixture case given to `option`.
+fn build_with(option: &str, case: &str, keep_going: bool) -> Result<Vec<u8>, String> {
     let out = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"));
-    cmd.arg("--vuln-list")
+    cmd.arg(option)
         .arg(fixtures().unwrap().join(case))
         .arg("--out")
         .arg(out.path())
@@ -453,4 +458,47 @@ fn suse() {
     let blob = build("suse-cvrf/happy/openSUSE", false).unwrap();
     assert_eq!(advisories(&blob, "opensuse-leap 15.1", "strongswan-ipsec")[0].0, "5.6.0-lp151.4.3.1");
     assert!(build("suse-cvrf/sad", false).unwrap_err().contains("openSUSE-SU-2019-0003-1.json"));
+}
+
+#[test]
+fn redhat_oval() {
+    if fixtures().is_none() {
+        return;
+    }
+    let blob = build_with("--vuln-list-redhat", "redhat-oval/happy", false).unwrap();
+    let db = VulnDb::open(&blob).unwrap();
+    // Patched: per CVE, the RHSA's fixed EVR (zero epoch dropped) and its architectures; the
+    // EUS stream's RHSA-2020:9999 for thunderbird is not for a default RHEL 8.
+    assert_eq!(
+        advisories(&blob, "redhat 8", "thunderbird"),
+        vec![(
+            "78.6.0-1.el8_3".into(),
+            Status::Fixed,
+            ids(&["CVE-2020-16042", "CVE-2020-26971"]),
+            "RHSA-2020:5624".into()
+        )]
+    );
+    let a = &db.advisories("redhat 8", "thunderbird").unwrap()[0];
+    assert_eq!(a.arches, "aarch64,ppc64le,x86_64");
+    // Unpatched: the CVE with its resolution; module streams from "Module … is enabled".
+    assert_eq!(
+        advisories(&blob, "redhat 8", "grafana-postgres"),
+        vec![(String::new(), Status::Affected, ids(&["CVE-2026-23745"]), String::new())]
+    );
+    let mut modules: Vec<&str> =
+        db.advisories("redhat 8", "nodejs-full-i18n").unwrap().iter().map(|a| a.module).collect();
+    modules.sort();
+    assert_eq!(modules, ["nodejs:20", "nodejs:22"]);
+    // The fixture's CPE map names BaseOS only: AppStream-only (RHSA-2020:4751, httpd), CRB
+    // (cifs-utils), EUS (CVE-2020-26972) and RHEL 7 definitions are not for a default RHEL 8.
+    for package in ["httpd", "cifs-utils", "pam_cifscreds", "evolution"] {
+        assert!(advisories(&blob, "redhat 8", package).is_empty(), "{package}");
+    }
+    assert!(!db.has_platform("redhat 7"));
+
+    assert!(build_with("--vuln-list-redhat", "redhat-oval/no-definitions", false).is_ok());
+    for sad in ["sad", "no-repo-to-cpe", "broken-repo-to-cpe"] {
+        let err = build_with("--vuln-list-redhat", &format!("redhat-oval/{sad}"), false).unwrap_err();
+        assert!(err.contains(".json"), "{sad}: {err}");
+    }
 }

@@ -9,7 +9,9 @@
 //! package is `noarch`) and modular packages only matched by modular fixes; Photon OS by
 //! binary name on `photon X.Y`; Oracle Linux by binary name on `oracle MAJOR` with the
 //! architecture filter and fixes only for the installed flavour (normal, fips, ksplice); SUSE
-//! and openSUSE by binary name on the product release (SUSE's advisory ids). `gpg-pubkey`
+//! and openSUSE by binary name on the product release (SUSE's advisory ids); RHEL and CentOS
+//! by binary name on `redhat MAJOR` (definitions of the default content sets), with the
+//! architecture and module filters. `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
 
 use crate::budget::Budget;
@@ -82,6 +84,8 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
         "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
         "photon" => (alloc::format!("photon {version}"), Scheme::Rpm),
         "oracle" => (alloc::format!("oracle {major}"), Scheme::Rpm),
+        // CentOS rebuilds RHEL; both are matched with Red Hat's data.
+        "rhel" | "centos" => (alloc::format!("redhat {major}"), Scheme::Rpm),
         "suse" | "opensuse" => (suse_platform(&os.id, version)?, Scheme::Rpm),
         "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
         _ => return None,
