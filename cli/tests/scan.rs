@@ -294,6 +294,16 @@ fn exit_codes_and_filters() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(keys, sorted, "one entry per (package, id), sorted by package then id");
+    // Alpine 3.18 left support on 2025-05-09 (a date before any run of this test); Rocky 9 did not.
+    let eol: Vec<&Value> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["message"].as_str().unwrap().contains("end of life"))
+        .collect();
+    assert_eq!(eol.len(), 1, "{:?}", r["errors"]);
+    assert_eq!((eol[0]["layer"].as_str(), eol[0]["volume"].as_str()), (Some("os"), Some("gpt:1")));
+    assert!(eol[0]["message"].as_str().unwrap().contains("2025-05-09"));
 }
 
 #[test]

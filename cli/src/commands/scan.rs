@@ -74,6 +74,19 @@ fn target(
     if let Some(os) = &root.os {
         let (findings, warnings) = detect::detect(db, os, &packages, budget)?;
         errors.extend(warnings.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        if let Some(date) = detect::past_end_of_life(os, &today) {
+            let name = os
+                .pretty_name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", os.family, os.version_id.as_deref().unwrap_or("")));
+            errors.push(ErrorReport {
+                layer: "os",
+                volume: Some(id.clone()),
+                offset: 0,
+                message: format!("{name} reached its end of life on {date}: its publisher no longer fixes vulnerabilities in it, and findings may be incomplete"),
+            });
+        }
         vulnerabilities = findings
             .iter()
             .filter(|f| !opts.ignore_unfixed || f.status == coldscan_core::vulndb::Status::Fixed)

@@ -14,6 +14,10 @@
 //! architecture and module filters. `gpg-pubkey`
 //! pseudo-packages are never matched. A release the database does not know is a warning.
 
+mod eol;
+
+pub use eol::{end_of_life, past_end_of_life};
+
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::os::OsInfo;
