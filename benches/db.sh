@@ -6,12 +6,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$root/target/bench}
-shared=$root/../shared
 mkdir -p "$work"
 cargo build --release -q --manifest-path "$root/Cargo.toml" -p coldscan-db-builder -p coldscan
 hyperfine --runs 3 --export-markdown "$work/db-build.md" \
   -n "coldscan-db-builder (bulk + subset + Alma OSV)" \
-  "$root/target/release/coldscan-db-builder --vuln-list $shared/vuln-list/vuln-list-bulk.tar.gz --vuln-list $shared/vuln-list/vuln-list-subset.tar.gz --vuln-list-debian $shared/vuln-list/vuln-list-subset.tar.gz --vuln-list-nvd $shared/vuln-list/vuln-list-subset.tar.gz --osv $shared/osv/almalinux-osv.tar.gz --out $work/db.blob --built-at 2026-11-25T00:00:00Z 2>/dev/null"
+  "DB_BUILDER=$root/target/release/coldscan-db-builder $root/cli/assets/build-db.sh $work/db.blob 2>/dev/null"
 hyperfine --warmup 3 --runs 30 --export-markdown "$work/db-open.md" \
   -n "coldscan db info (bundled DB)" "$root/target/release/coldscan db info > /dev/null" \
   -n "coldscan --version (process start-up only)" "$root/target/release/coldscan --version > /dev/null"

@@ -331,3 +331,26 @@ fn sarif_and_cyclonedx_round_trip() {
     assert!(validation.passed(), "{validation:?}");
     assert_eq!(bom.vulnerabilities.unwrap().0.len(), findings);
 }
+
+#[test]
+fn db_info_lists_sources_and_platforms() {
+    let (code, out, err) = run(&["db", "info"]);
+    assert_eq!(code, 0, "{err}");
+    let text = String::from_utf8(out).unwrap();
+    // Each source once, with where its data came from.
+    let sources: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "sources:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let mut unique = sources.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(sources.len(), unique.len(), "{text}");
+    assert!(text.contains("alpine           vulsio/vuls-data-raw-alpine-secdb@9e13b6c"), "{text}");
+    for platform in ["alpine 3.18", "rocky 9", "amazon 2", "alma 9"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(platform)), "{platform} missing:\n{text}");
+    }
+}

@@ -128,7 +128,6 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "cvrf" => cvrf(&dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
-        b.source(&name, "", "");
     }
     Ok(())
 }
@@ -170,6 +169,7 @@ fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
             }
         }
     }
+    b.source("alpine", "", "");
     Ok(())
 }
 
@@ -198,6 +198,7 @@ fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
             }
         }
     }
+    b.source("amazon", "", "");
     Ok(())
 }
 
@@ -253,6 +254,7 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
         a.module = module;
         b.add(a, severity, "", "rocky");
     }
+    b.source("rocky", "", "");
     Ok(())
 }
 
@@ -294,6 +296,7 @@ fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
             }
         }
     }
+    b.source("alma", "", "");
     Ok(())
 }
 
@@ -353,6 +356,7 @@ fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
             }
         }
     }
+    b.source("ubuntu", "", "");
     Ok(())
 }
 
@@ -590,6 +594,7 @@ fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         let (arches, errata) = (join(arches), join(errata));
         b.add(advisory(format!("oracle {release}"), &package, &id, fixed, arches, &errata), severity, title, "oracle");
     }
+    b.source("oracle", "", "");
     Ok(())
 }
 
@@ -694,6 +699,7 @@ fn suse(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
             }
         }
     }
+    b.source("suse", "", "");
     Ok(())
 }
 
@@ -727,6 +733,7 @@ fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
             "photon",
         );
     }
+    b.source("photon", "", "");
     Ok(())
 }
 

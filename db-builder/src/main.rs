@@ -33,6 +33,10 @@ struct Args {
     /// OSV advisories (directory, or .tar.gz of one); may be repeated.
     #[arg(long)]
     osv: Vec<PathBuf>,
+    /// Where a source's data came from, recorded in the DB: `NAME=COMMIT,DATE` (e.g.
+    /// `alpine=vulsio/vuls-data-raw-alpine-secdb@9e13b6c,2025-01-04`); may be repeated.
+    #[arg(long = "source", value_name = "NAME=COMMIT,DATE", value_parser = parse_source)]
+    sources: Vec<(String, String, String)>,
     /// Output blob.
     #[arg(long)]
     out: PathBuf,
@@ -42,6 +46,12 @@ struct Args {
     /// Skip malformed files (counting them) instead of failing.
     #[arg(long)]
     keep_going: bool,
+}
+
+fn parse_source(text: &str) -> Result<(String, String, String), String> {
+    let (name, rest) = text.split_once('=').ok_or("expected NAME=COMMIT,DATE")?;
+    let (commit, date) = rest.split_once(',').unwrap_or((rest, ""));
+    Ok((name.to_string(), commit.to_string(), date.to_string()))
 }
 
 /// A directory to read: the path itself, or a temporary unpacking of a .tar.gz.
@@ -105,6 +115,12 @@ fn run(args: &Args) -> Result<(), String> {
     for path in &args.osv {
         let (dir, _guard) = unpack(path)?;
         families::read_osv(&dir, &mut builder, &mut report)?;
+    }
+    for (name, commit, date) in &args.sources {
+        if !builder.has_source(name) {
+            return Err(format!("--source {name}: no data of that source was read"));
+        }
+        builder.source(name, commit, date);
     }
     let counts = builder.platform_counts();
     let built_at = args.built_at.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());

@@ -18,19 +18,11 @@ fn bundled_db_is_current() {
     flate2::read::GzDecoder::new(&compressed[..]).read_to_end(&mut bundled).unwrap();
     let built_at = coldscan_core::vulndb::VulnDb::open(&bundled).unwrap().meta.built_at.to_string();
     let out = tempfile::NamedTempFile::new().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
-        .arg("--vuln-list")
-        .arg(shared.join("vuln-list/vuln-list-bulk.tar.gz"))
-        .arg("--vuln-list")
-        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
-        .arg("--vuln-list-debian")
-        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
-        .arg("--vuln-list-nvd")
-        .arg(shared.join("vuln-list/vuln-list-subset.tar.gz"))
-        .arg("--osv")
-        .arg(shared.join("osv/almalinux-osv.tar.gz"))
-        .args(["--built-at", &built_at, "--out"])
+    let run = std::process::Command::new("bash")
+        .arg(root.join("cli/assets/build-db.sh"))
         .arg(out.path())
+        .arg(&built_at)
+        .env("DB_BUILDER", env!("CARGO_BIN_EXE_coldscan-db-builder"))
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));

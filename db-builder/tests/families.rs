@@ -502,3 +502,28 @@ fn redhat_oval() {
         assert!(err.contains(".json"), "{sad}: {err}");
     }
 }
+
+#[test]
+fn source_references_must_name_a_source_read() {
+    if fixtures().is_none() {
+        return;
+    }
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = |source: &str| {
+        Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+            .arg("--vuln-list")
+            .arg(fixtures().unwrap().join("photon/happy"))
+            .args(["--source", source, "--out"])
+            .arg(out.path())
+            .output()
+            .unwrap()
+    };
+    assert!(run("photon=aquasecurity/vuln-list@abc,2025-01-01").status.success());
+    let db = std::fs::read(out.path()).unwrap();
+    let db = VulnDb::open(&db).unwrap();
+    let s = &db.meta.sources[0];
+    assert_eq!((s.name, s.commit, s.date), ("photon", "aquasecurity/vuln-list@abc", "2025-01-01"));
+    let bad = run("suse=x,2025-01-01");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--source suse"));
+}

@@ -11,7 +11,11 @@ pub fn info(db_bytes: &[u8], out: &mut dyn Write) -> Result<(), CommandError> {
     writeln!(out, "built:      {}", db.meta.built_at)?;
     writeln!(out, "size:       {} bytes", db_bytes.len())?;
     writeln!(out, "entries:    {vulns} vulnerabilities, {entries} (platform, package) entries")?;
-    writeln!(out, "sources:    {}", db.meta.sources.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))?;
+    writeln!(out, "sources:")?;
+    for s in &db.meta.sources {
+        let date = if s.date.is_empty() { String::new() } else { format!(" ({})", s.date) };
+        writeln!(out, "  {:<16} {}{date}", s.name, s.commit)?;
+    }
     writeln!(out, "platforms:")?;
     for p in &db.meta.platforms {
         writeln!(out, "  {:<16} {:>6} packages", p.name, p.count)?;

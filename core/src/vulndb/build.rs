@@ -47,9 +47,25 @@ impl Builder {
         Self::default()
     }
 
-    /// Records a data source.
+    /// Records a data source, once per name; a later call fills in a commit or date that an
+    /// earlier one left empty.
     pub fn source(&mut self, name: &str, commit: &str, date: &str) {
-        self.sources.push((name.into(), commit.into(), date.into()));
+        match self.sources.iter_mut().find(|(n, _, _)| n == name) {
+            Some((_, c, d)) => {
+                if c.is_empty() {
+                    *c = commit.into();
+                }
+                if d.is_empty() {
+                    *d = date.into();
+                }
+            }
+            None => self.sources.push((name.into(), commit.into(), date.into())),
+        }
+    }
+
+    /// Whether a source of this name was recorded.
+    pub fn has_source(&self, name: &str) -> bool {
+        self.sources.iter().any(|(n, _, _)| n == name)
     }
 
     /// Adds an advisory and what the source says about the vulnerability.
