@@ -84,20 +84,6 @@ fn evr(p: &Value) -> Option<String> {
     Some(format!("{e}{v}-{r}"))
 }
 
-fn advisory(platform: String, package: &str, vuln: &str, fixed: String, arches: String, advisory: &str) -> NewAdvisory {
-    let status = if fixed.is_empty() { Status::Affected } else { Status::Fixed };
-    NewAdvisory {
-        platform,
-        package: package.to_string(),
-        vuln: vuln.to_string(),
-        fixed,
-        status,
-        arches,
-        module: String::new(),
-        advisory: advisory.to_string(),
-    }
-}
-
 /// Reads a `vuln-list-debian` tree (its `tracker/` folder).
 pub fn read_debian(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     let tracker = if root.join("tracker").is_dir() { root.join("tracker") } else { root.to_path_buf() };
@@ -108,15 +94,7 @@ pub fn read_debian(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
 
 /// Reads a vuln-list tree: every top-level family it knows, a note for each it does not.
 pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
-    let mut families: Vec<_> =
-        std::fs::read_dir(root).map_err(|e| format!("{}: {e}", root.display()))?.flatten().collect();
-    families.sort_by_key(|e| e.file_name());
-    for family in families {
-        let name = family.file_name().to_string_lossy().into_owned();
-        let dir = family.path();
-        if !dir.is_dir() {
-            continue;
-        }
+    for (name, dir) in subdirs(root)? {
         match name.as_str() {
             "alpine" => alpine(&dir, b, report)?,
             "amazon" => amazon(&dir, b, report)?,
@@ -124,12 +102,23 @@ pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Resu
             "alma" => alma(&dir, b, report)?,
             "ubuntu" => ubuntu(&dir, b, report)?,
             "photon" => photon(&dir, b, report)?,
-            "oval" => oval(&dir, b, report)?,
-            "cvrf" => cvrf(&dir, b, report)?,
+            "oval" | "cvrf" => vendor_trees(&name, &dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
     }
     Ok(())
+}
+
+/// The subdirectories of `dir`, by name, sorted.
+fn subdirs(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, String> {
+    let mut out: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(_, p)| p.is_dir())
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// `alpine/<release>/<repo>/<package>.json`: each secfixes version → its ids (split on
@@ -160,7 +149,7 @@ fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                     .or_else(|| tokens.iter().find(|t| t.starts_with("GHSA-")));
                 if let Some(id) = id {
                     b.add(
-                        advisory(format!("alpine {release}"), name, id, fixed.clone(), String::new(), ""),
+                        NewAdvisory::new(&format!("alpine {release}"), name, id, fixed, ""),
                         Severity::Unknown,
                         "",
                         "alpine",
@@ -189,12 +178,7 @@ fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                 continue;
             }
             for cve in &cves {
-                b.add(
-                    advisory(format!("amazon {release}"), name, cve, fixed.clone(), String::new(), id),
-                    severity,
-                    "",
-                    "amazon",
-                );
+                b.add(NewAdvisory::new(&format!("amazon {release}"), name, cve, &fixed, id), severity, "", "amazon");
             }
         }
     }
@@ -250,7 +234,8 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
         }
     }
     for ((platform, name, fixed, cve, id, module), (arches, severity)) in merged {
-        let mut a = advisory(platform, &name, &cve, fixed, arches.into_iter().collect::<Vec<_>>().join(","), &id);
+        let arches = arches.into_iter().collect::<Vec<_>>().join(",");
+        let mut a = NewAdvisory { arches, ..NewAdvisory::new(&platform, &name, &cve, &fixed, &id) };
         a.module = module;
         b.add(a, severity, "", "rocky");
     }
@@ -287,12 +272,7 @@ fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
                 continue;
             }
             for cve in &cves {
-                b.add(
-                    advisory(format!("alma {release}"), name, cve, fixed.clone(), String::new(), id),
-                    severity,
-                    "",
-                    "alma",
-                );
+                b.add(NewAdvisory::new(&format!("alma {release}"), name, cve, &fixed, id), severity, "", "alma");
             }
         }
     }
@@ -350,7 +330,7 @@ fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                     "deferred" => (Status::FixDeferred, String::new()),
                     _ => continue,
                 };
-                let mut a = advisory(format!("ubuntu {version}"), package, cve, fixed, String::new(), "");
+                let mut a = NewAdvisory::new(&format!("ubuntu {version}"), package, cve, &fixed, "");
                 a.status = status;
                 b.add(a, severity, "", "ubuntu");
             }
@@ -471,7 +451,7 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
                     }
                 };
                 let advisory_id = dsa.filter(|d| d.0 == fixed).map_or("", |d| d.1.as_str());
-                let mut adv = advisory(format!("debian {major}"), package, cve, fixed, String::new(), advisory_id);
+                let mut adv = NewAdvisory::new(&format!("debian {major}"), package, cve, &fixed, advisory_id);
                 adv.status = status;
                 b.add(adv, severity, "", "debian");
             }
@@ -481,15 +461,14 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
 }
 
 /// Severity of a CVSS base score.
-/// `oval/<vendor>/…`: OVAL definitions converted to JSON; Oracle's are read.
-fn oval(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
-    let mut vendors: Vec<_> =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
-    vendors.sort_by_key(|e| e.file_name());
-    for vendor in vendors.iter().filter(|v| v.path().is_dir()) {
-        match vendor.file_name().to_string_lossy().as_ref() {
-            "oracle" => oracle(&vendor.path(), b, report)?,
-            other => report.notes.push(format!("vuln-list source `oval/{other}` is not read yet (skipped)")),
+/// `oval/<vendor>/…` and `cvrf/<vendor>/…`: vendors' OVAL or CVRF documents converted to
+/// JSON. Oracle's OVAL and SUSE's CVRF are read; other vendors are noted.
+fn vendor_trees(kind: &str, dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for (vendor, path) in subdirs(dir)? {
+        match (kind, vendor.as_str()) {
+            ("oval", "oracle") => oracle(&path, b, report)?,
+            ("cvrf", "suse") => suse(&path, b, report)?,
+            _ => report.notes.push(format!("vuln-list source `{kind}/{vendor}` is not read yet (skipped)")),
         }
     }
     Ok(())
@@ -592,23 +571,11 @@ fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         // The erratum's title describes the erratum, not each CVE it fixes.
         let title = if errata.contains(&id) { title.as_str() } else { "" };
         let (arches, errata) = (join(arches), join(errata));
-        b.add(advisory(format!("oracle {release}"), &package, &id, fixed, arches, &errata), severity, title, "oracle");
+        let a =
+            NewAdvisory { arches, ..NewAdvisory::new(&format!("oracle {release}"), &package, &id, &fixed, &errata) };
+        b.add(a, severity, title, "oracle");
     }
     b.source("oracle", "", "");
-    Ok(())
-}
-
-/// `cvrf/<vendor>/…`: CVRF documents; SUSE's are read.
-fn cvrf(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
-    let mut vendors: Vec<_> =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().collect();
-    vendors.sort_by_key(|e| e.file_name());
-    for vendor in vendors.iter().filter(|v| v.path().is_dir()) {
-        match vendor.file_name().to_string_lossy().as_ref() {
-            "suse" => suse(&vendor.path(), b, report)?,
-            other => report.notes.push(format!("vuln-list source `cvrf/{other}` is not read yet (skipped)")),
-        }
-    }
     Ok(())
 }
 
@@ -691,7 +658,7 @@ fn suse(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
             let Some((name, version)) = name_version.rsplit_once('-') else { continue };
             if seen.insert((platform.clone(), name.to_string())) {
                 b.add(
-                    advisory(platform, name, id, format!("{version}-{release}"), String::new(), id),
+                    NewAdvisory::new(&platform, name, id, &format!("{version}-{release}"), id),
                     severity,
                     title,
                     "suse",
@@ -726,12 +693,7 @@ fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         };
         let Some(fixed) = v["res_ver"].as_str().filter(|f| !f.is_empty() && *f != "NA") else { continue };
         let severity = cvss_severity(v["cve_score"].as_f64().unwrap_or(0.0));
-        b.add(
-            advisory(format!("photon {release}"), package, cve, fixed.to_string(), String::new(), ""),
-            severity,
-            "",
-            "photon",
-        );
+        b.add(NewAdvisory::new(&format!("photon {release}"), package, cve, fixed, ""), severity, "", "photon");
     }
     b.source("photon", "", "");
     Ok(())
@@ -829,12 +791,7 @@ pub fn read_osv(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), 
             let fixes = if fixes.is_empty() { vec![String::new()] } else { fixes };
             for fixed in fixes {
                 for vuln in &ids {
-                    b.add(
-                        advisory(platform.clone(), name, vuln, fixed.clone(), String::new(), id),
-                        severity,
-                        "",
-                        "osv",
-                    );
+                    b.add(NewAdvisory::new(&platform, name, vuln, &fixed, id), severity, "", "osv");
                 }
             }
         }

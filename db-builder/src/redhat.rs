@@ -228,14 +228,10 @@ pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
                     let status = if fixed.is_empty() { unpatched_status } else { Status::Fixed };
                     for (cve, severity) in &cves {
                         let a = NewAdvisory {
-                            platform: platform.clone(),
-                            package: name.clone(),
-                            vuln: cve.to_string(),
-                            fixed: fixed.clone(),
                             status,
                             arches: arches.clone(),
                             module: module.clone(),
-                            advisory: erratum.to_string(),
+                            ..NewAdvisory::new(platform, name, cve, fixed, erratum)
                         };
                         b.add(a, *severity, "", "redhat");
                     }

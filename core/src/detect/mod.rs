@@ -254,16 +254,7 @@ mod tests {
     use alloc::string::ToString;
 
     fn fix(package: &str, vuln: &str, fixed: &str, arches: &str) -> NewAdvisory {
-        NewAdvisory {
-            platform: "oracle 8".into(),
-            package: package.into(),
-            vuln: vuln.into(),
-            fixed: fixed.into(),
-            status: Status::Fixed,
-            arches: arches.into(),
-            module: String::new(),
-            advisory: "ELSA-X".into(),
-        }
+        NewAdvisory { arches: arches.into(), ..NewAdvisory::new("oracle 8", package, vuln, fixed, "ELSA-X") }
     }
 
     fn rpm(name: &str, epoch: u64, version: &str, release: &str, arch: &str) -> Package {

@@ -30,6 +30,23 @@ pub struct NewAdvisory {
     pub advisory: String,
 }
 
+impl NewAdvisory {
+    /// An advisory for all architectures, outside any module: fixed at `fixed`, or affected
+    /// without a fix when `fixed` is empty. `advisory` is the distribution's advisory id.
+    pub fn new(platform: &str, package: &str, vuln: &str, fixed: &str, advisory: &str) -> Self {
+        NewAdvisory {
+            platform: platform.into(),
+            package: package.into(),
+            vuln: vuln.into(),
+            fixed: fixed.into(),
+            status: if fixed.is_empty() { Status::Affected } else { Status::Fixed },
+            arches: String::new(),
+            module: String::new(),
+            advisory: advisory.into(),
+        }
+    }
+}
+
 /// Collects advisories and vulnerability details, then writes the blob.
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -219,16 +236,7 @@ mod tests {
     use super::*;
 
     fn adv(platform: &str, package: &str, vuln: &str, fixed: &str) -> NewAdvisory {
-        NewAdvisory {
-            platform: platform.into(),
-            package: package.into(),
-            vuln: vuln.into(),
-            fixed: fixed.into(),
-            status: if fixed.is_empty() { Status::Affected } else { Status::Fixed },
-            arches: String::new(),
-            module: String::new(),
-            advisory: String::new(),
-        }
+        NewAdvisory::new(platform, package, vuln, fixed, "")
     }
 
     #[test]
