@@ -23,6 +23,7 @@ subset=$shared/vuln-list/vuln-list-subset.tar.gz
   --vuln-list "$subset" \
   --vuln-list-debian "$subset" \
   --vuln-list-nvd "$subset" \
+  --vuln-list-redhat "$subset" \
   --osv "$shared/osv/almalinux-osv.tar.gz" \
   --source "alpine=vulsio/vuls-data-raw-alpine-secdb@9e13b6c and aquasecurity/vuln-list samples,2025-01-04" \
   --source "amazon=vulsio/vuls-data-raw-amazon@79411af and aquasecurity/vuln-list samples,2025-02-14" \
@@ -33,5 +34,6 @@ subset=$shared/vuln-list/vuln-list-subset.tar.gz
   --source "ubuntu=aquasecurity/vuln-list@575bffe and @1bda614" \
   --source "debian=aquasecurity/vuln-list-debian samples (vuln-list-subset PROVENANCE.tsv)" \
   --source "nvd=aquasecurity/vuln-list-nvd@1fe9cac" \
+  --source "redhat=aquasecurity/vuln-list-redhat@88d1bfc" \
   --source "osv=AlmaLinux/osv-database@948f47a,2026-08-21" \
   --built-at "$built_at" --out "$out"

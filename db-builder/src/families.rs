@@ -725,7 +725,7 @@ pub fn read_nvd(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(),
         // A title: the first sentence, at most 200 characters.
         let first = description.split(". ").next().unwrap_or("");
         let title: String = first.chars().take(200).collect();
-        b.nvd(id, severity, &title);
+        b.fallback_details("nvd", id, severity, &title);
     }
     b.source("nvd", "", "");
     Ok(())

@@ -100,10 +100,6 @@ fn run(args: &Args) -> Result<(), String> {
         let (dir, _guard) = unpack(path)?;
         families::read_vuln_list(&vuln_list_root(&dir), &mut builder, &mut report)?;
     }
-    for path in &args.vuln_list_redhat {
-        let (dir, _guard) = unpack(path)?;
-        redhat::read_redhat(&named_root(&dir, "vuln-list-redhat"), &mut builder, &mut report)?;
-    }
     for path in &args.vuln_list_debian {
         let (dir, _guard) = unpack(path)?;
         families::read_debian(&named_root(&dir, "vuln-list-debian"), &mut builder, &mut report)?;
@@ -111,6 +107,11 @@ fn run(args: &Args) -> Result<(), String> {
     for path in &args.vuln_list_nvd {
         let (dir, _guard) = unpack(path)?;
         families::read_nvd(&named_root(&dir, "vuln-list-nvd"), &mut builder, &mut report)?;
+    }
+    // After NVD: among details-only sources NVD's titles come first, as in trivy-db.
+    for path in &args.vuln_list_redhat {
+        let (dir, _guard) = unpack(path)?;
+        redhat::read_redhat(&named_root(&dir, "vuln-list-redhat"), &mut builder, &mut report)?;
     }
     for path in &args.osv {
         let (dir, _guard) = unpack(path)?;

@@ -1,5 +1,6 @@
 //! Red Hat Enterprise Linux: OVAL v2 (`vuln-list-redhat/oval/<major>/<stream>/…`) with the
-//! CPE map of `vuln-list-redhat/cpe/repository-to-cpe.json`.
+//! CPE map of `vuln-list-redhat/cpe/repository-to-cpe.json`, and the security data API's
+//! per-CVE records (`vuln-list-redhat/api/<year>/CVE-*.json`) for severities and titles.
 //!
 //! trivy-db keeps every definition with its affected CPEs and picks, at scan time, those whose
 //! CPEs match the image's content sets (from `/root/buildinfo/content_manifests`, else the
@@ -148,11 +149,60 @@ fn resolution(state: &str) -> Status {
     }
 }
 
-/// Reads a `vuln-list-redhat` tree: `cpe/repository-to-cpe.json` (required) and every
+/// Reads a `vuln-list-redhat` tree: its OVAL definitions (when it has `oval/` or `cpe/`) and
+/// its security-data API records (when it has `api/`).
+pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    let (api, oval) = (root.join("api"), root.join("oval"));
+    if !api.is_dir() && !oval.is_dir() && !root.join("cpe").is_dir() {
+        return Err(format!("{}: neither api/, oval/ nor cpe/ found", root.display()));
+    }
+    if oval.is_dir() || root.join("cpe").is_dir() {
+        read_oval(root, b, report)?;
+    }
+    if api.is_dir() {
+        read_api(&api, b, report)?;
+    }
+    b.source("redhat", "", "");
+    Ok(())
+}
+
+/// The security data API (`api/<year>/CVE-*.json`): `threat_severity` and the Bugzilla
+/// summary (without its leading CVE id) as a details-only source. Records whose
+/// `affected_release` or `package_state` are not objects (or lists of them) with string
+/// product names are malformed.
+fn read_api(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    for path in json_files(dir) {
+        let Some(v) = load(&path, report)? else { continue };
+        let well_formed = v.is_object()
+            && ["affected_release", "package_state"].iter().all(|key| {
+                let entries: Vec<&Value> = match &v[*key] {
+                    Value::Null => Vec::new(),
+                    Value::Array(list) => list.iter().collect(),
+                    one => vec![one],
+                };
+                entries.iter().all(|e| e.is_object() && (e["product_name"].is_null() || e["product_name"].is_string()))
+            });
+        let id = v["name"]
+            .as_str()
+            .map(String::from)
+            .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).filter(|s| s.starts_with("CVE-")));
+        let (true, Some(id)) = (well_formed, id) else {
+            report.malformed(&path, "not a Red Hat security data record")?;
+            continue;
+        };
+        let severity = vendor_severity(v["threat_severity"].as_str().unwrap_or(""));
+        let summary = v["bugzilla"]["description"].as_str().unwrap_or("").trim();
+        let title = summary.strip_prefix(id.as_str()).unwrap_or(summary).trim();
+        b.fallback_details("redhat", &id, severity, title);
+    }
+    Ok(())
+}
+
+/// The OVAL v2 definitions: `cpe/repository-to-cpe.json` (required) and every
 /// `oval/<major>/<stream>/definitions/**.json` with the stream's tests, objects and states.
 /// Patched definitions (an RHSA/RHBA reference) give fixes per CVE with the erratum id;
 /// unpatched ones the CVE with its resolution. Definitions marked `unaffected` are skipped.
-pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+fn read_oval(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     let map = root.join("cpe/repository-to-cpe.json");
     if !map.is_file() {
         return Err(format!("{}: missing (needed to choose the definitions of each release)", map.display()));
@@ -239,7 +289,6 @@ pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
             }
         }
     }
-    b.source("redhat", "", "");
     Ok(())
 }
 

@@ -527,3 +527,44 @@ fn source_references_must_name_a_source_read() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--source suse"));
 }
+
+#[test]
+fn redhat_security_data_fills_titles_after_nvd() {
+    let Some(fixtures) = fixtures() else { return };
+    let real = fixtures.parent().unwrap().parent().unwrap().join("real");
+    let title_with = |extra: &[&str]| -> String {
+        let out = tempfile::NamedTempFile::new().unwrap();
+        let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+            .arg("--vuln-list")
+            .arg(real.join("vuln-list"))
+            .args(extra)
+            .arg("--out")
+            .arg(out.path())
+            .current_dir(&real)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let blob = std::fs::read(out.path()).unwrap();
+        let db = VulnDb::open(&blob).unwrap();
+        let advisories = db.advisories("alpine 3.20", "openssh").unwrap();
+        let mut details = advisories.iter().flat_map(|a| a.vulns.iter()).map(|&v| db.details(v).unwrap());
+        let d = details.find(|d| d.id == "CVE-2024-6387").unwrap();
+        d.title.to_string()
+    };
+    assert_eq!(
+        title_with(&["--vuln-list-redhat", "vuln-list-redhat"]),
+        "openssh: regreSSHion - race condition in SSH allows RCE/DoS",
+        "Red Hat's Bugzilla summary without its CVE prefix"
+    );
+    let nvd_first = title_with(&["--vuln-list-redhat", "vuln-list-redhat", "--vuln-list-nvd", "vuln-list-nvd"]);
+    assert!(nvd_first.starts_with("A security regression"), "{nvd_first}");
+
+    // trivy-db's cases: every happy one reads, every sad one is an error naming the file.
+    for case in 1..=7 {
+        assert!(build_with("--vuln-list-redhat", &format!("redhat/happy{case}"), false).is_ok(), "happy{case}");
+    }
+    for case in 1..=8 {
+        let err = build_with("--vuln-list-redhat", &format!("redhat/sad{case}"), false).unwrap_err();
+        assert!(err.contains("/api/") && err.contains(".json"), "sad{case}: {err}");
+    }
+}

@@ -54,8 +54,9 @@ pub struct Builder {
     /// id → (severity, title, source); the highest severity seen wins.
     details: BTreeMap<String, (Severity, String, String)>,
     sources: Vec<(String, String, String)>,
-    /// NVD's view: id → (severity, title), used where a distribution gave none.
-    nvd: BTreeMap<String, (Severity, String)>,
+    /// Details-only sources (NVD, Red Hat's API): id → (source, severity, title) in the order
+    /// recorded; they fill in what the distributions' data leaves open.
+    fallbacks: BTreeMap<String, Vec<(String, Severity, String)>>,
 }
 
 impl Builder {
@@ -95,10 +96,11 @@ impl Builder {
         self.advisories.push(advisory);
     }
 
-    /// Records NVD's severity and description of `id`; they fill in only what the
-    /// distributions' data leaves open (a title, or an unknown severity).
-    pub fn nvd(&mut self, id: &str, severity: Severity, title: &str) {
-        self.nvd.insert(String::from(id), (severity, String::from(title)));
+    /// Records a details-only source's severity and title of `id` (NVD, Red Hat's security
+    /// data). They fill in only what the distributions' data leaves open (a title, or an
+    /// unknown severity); among such sources, the one recorded first wins.
+    pub fn fallback_details(&mut self, source: &str, id: &str, severity: Severity, title: &str) {
+        self.fallbacks.entry(String::from(id)).or_default().push((String::from(source), severity, String::from(title)));
     }
 
     /// Number of advisories collected so far.
@@ -123,13 +125,13 @@ impl Builder {
     /// Lays the blob out. Duplicate advisories are dropped.
     pub fn finish(mut self, built_at: &str) -> Vec<u8> {
         for (id, (severity, title, source)) in self.details.iter_mut() {
-            if let Some((nvd_severity, nvd_title)) = self.nvd.get(id) {
+            for (fallback, fallback_severity, fallback_title) in self.fallbacks.get(id).into_iter().flatten() {
                 if title.is_empty() {
-                    title.clone_from(nvd_title);
+                    title.clone_from(fallback_title);
                 }
-                if *severity == Severity::Unknown && *nvd_severity != Severity::Unknown {
-                    *severity = *nvd_severity;
-                    *source = String::from("nvd");
+                if *severity == Severity::Unknown && *fallback_severity != Severity::Unknown {
+                    *severity = *fallback_severity;
+                    source.clone_from(fallback);
                 }
             }
         }
@@ -261,17 +263,22 @@ mod tests {
     }
 
     #[test]
-    fn nvd_fills_only_what_is_missing() {
+    fn fallbacks_fill_only_what_is_missing() {
         let mut b = Builder::new();
         b.add(adv("alpine 3.18", "a", "CVE-1", "1-r0"), Severity::Unknown, "", "alpine");
+        b.add(adv("alpine 3.18", "c", "CVE-3", "1-r0"), Severity::Unknown, "", "alpine");
+        b.fallback_details("redhat", "CVE-3", Severity::Medium, "red hat three");
         b.add(adv("alpine 3.18", "b", "CVE-2", "1-r0"), Severity::Low, "vendor title", "x");
-        b.nvd("CVE-1", Severity::Critical, "nvd one");
-        b.nvd("CVE-2", Severity::Critical, "nvd two");
+        b.fallback_details("nvd", "CVE-1", Severity::Critical, "nvd one");
+        b.fallback_details("nvd", "CVE-2", Severity::Critical, "nvd two");
+        b.fallback_details("redhat", "CVE-1", Severity::Low, "red hat one");
         let blob = b.finish("t");
         let db = VulnDb::open(&blob).unwrap();
         let d1 = db.details(db.advisories("alpine 3.18", "a").unwrap()[0].vulns[0]).unwrap();
         let d2 = db.details(db.advisories("alpine 3.18", "b").unwrap()[0].vulns[0]).unwrap();
         assert_eq!((d1.severity, d1.title, d1.source), (Severity::Critical, "nvd one", "nvd"));
         assert_eq!((d2.severity, d2.title, d2.source), (Severity::Low, "vendor title", "x"));
+        let d3 = db.details(db.advisories("alpine 3.18", "c").unwrap()[0].vulns[0]).unwrap();
+        assert_eq!((d3.severity, d3.title, d3.source), (Severity::Medium, "red hat three", "redhat"));
     }
 }
