@@ -3,7 +3,8 @@
 //! versions with the distribution comparators — no database, no detection code shared: the
 //! Alpine roots (the sample image and the shared apk databases) against secdb, the Amazon
 //! Linux 2 rpmdb against ALAS, the sample's Rocky 9 root against the Rocky errata. Same
-//! (id, package, installed, fixed) set both ways. Also the CI gate (exit codes, filters).
+//! (id, package, installed, fixed) set both ways. Also the CI gate (exit codes, filters), and
+//! the Red Hat, CentOS, Oracle and SUSE paths on an extracted root with an rpm-written rpmdb.
 //! (That the bundled DB is current is checked in db-builder/tests.)
 
 mod common;
@@ -352,5 +353,57 @@ fn db_info_lists_sources_and_platforms() {
     assert!(text.contains("alpine           vulsio/vuls-data-raw-alpine-secdb@9e13b6c"), "{text}");
     for platform in ["alpine 3.18", "rocky 9", "amazon 2", "alma 9"] {
         assert!(text.lines().any(|l| l.trim_start().starts_with(platform)), "{platform} missing:\n{text}");
+    }
+}
+
+/// The families added after the bulk data (Red Hat, Oracle, SUSE) through the whole CLI: an
+/// extracted root whose rpmdb (written by rpm) holds thunderbird 78.5.0-1.el8_3.x86_64, scanned
+/// with a DB holding the advisory shapes db-builder makes from trivy-db's fixtures (checked
+/// in db-builder/tests/families.rs), under each distribution's os-release.
+#[test]
+fn rhel_oracle_and_suse_roots_end_to_end() {
+    use coldscan_core::vulndb::{Builder, NewAdvisory, Severity};
+    let root = tempfile::tempdir().unwrap();
+    let rpmdir = root.path().join("usr/lib/sysimage/rpm");
+    std::fs::create_dir_all(&rpmdir).unwrap();
+    std::fs::create_dir_all(root.path().join("etc")).unwrap();
+    std::fs::copy(fixtures().join("rpmdb/sqlite/rpmdb.sqlite"), rpmdir.join("rpmdb.sqlite")).unwrap();
+
+    let mut b = Builder::new();
+    // The negative cases carry their own ids, so a wrong match would add a finding.
+    let mut add = |platform: &str, vuln: &str, fixed: &str, arches: &str, advisory: &str| {
+        let a =
+            NewAdvisory { arches: arches.into(), ..NewAdvisory::new(platform, "thunderbird", vuln, fixed, advisory) };
+        b.add(a, Severity::High, "", "test");
+    };
+    add("redhat 8", "CVE-2020-16042", "78.6.0-1.el8_3", "aarch64,ppc64le,x86_64", "RHSA-2020:5624");
+    add("redhat 8", "CVE-OLDER", "78.4.0-1.el8", "x86_64", "RHSA-OLDER"); // installed is past it
+    add("redhat 8", "CVE-OTHER-ARCH", "78.7.0-1.el8_3", "aarch64", "RHSA-OTHER-ARCH");
+    add("redhat 9", "CVE-OTHER-RELEASE", "78.7.0-1.el9", "", "RHSA-OTHER-RELEASE");
+    add("oracle 8", "CVE-2020-16042", "78.6.0-1.0.1.el8_3", "x86_64", "ELSA-2020-5624");
+    add("oracle 8", "CVE-FIPS", "78.6.0-1.0.1.el8_3_fips", "x86_64", "ELSA-FIPS"); // another flavour
+    add("suse 15.1", "CVE-2020-16042", "78.6.0-lp151.1.1", "", "SUSE-SU-2020:3784-1");
+    let db = root.path().join("test.db");
+    std::fs::write(&db, b.finish("2026-11-25T00:00:00Z")).unwrap();
+
+    for (os_release, advisory) in [
+        ("ID=\"rhel\"\nVERSION_ID=\"8.3\"\n", "RHSA-2020:5624"),
+        ("ID=\"centos\"\nVERSION_ID=\"8\"\n", "RHSA-2020:5624"),
+        ("ID=\"ol\"\nVERSION_ID=\"8.3\"\n", "ELSA-2020-5624"),
+        ("ID=\"sles\"\nVERSION_ID=\"15.1\"\n", "SUSE-SU-2020:3784-1"),
+    ] {
+        std::fs::write(root.path().join("etc/os-release"), os_release).unwrap();
+        let (code, out, err) =
+            run(&["scan", "--format", "json", "--quiet", "--db", db.to_str().unwrap(), root.path().to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let report: Value = serde_json::from_slice(&out).unwrap();
+        let found: Vec<(&str, &str)> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["vulnerabilities"].as_array().unwrap())
+            .map(|v| (v["package"].as_str().unwrap(), v["advisory"].as_str().unwrap()))
+            .collect();
+        assert_eq!(found, [("thunderbird", advisory)], "{os_release}");
     }
 }

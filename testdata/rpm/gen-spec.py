@@ -15,6 +15,8 @@ real = [
     ("tzdata", None, "2023c", "1.el9", "noarch"),
     # A header far larger than a database page (long description): multi-page overflow chains.
     ("bigheader", None, "1.0", "1", "noarch"),
+    # An RHEL 8 build older than RHSA-2020:5624 (trivy-db's redhat-oval fixture).
+    ("thunderbird", None, "78.5.0", "1.el8_3", "x86_64"),
 ]
 out = [
     "Name: fixture-base", "Version: 1.0", "Release: 1", "Summary: rpmdb fixture base", "License: MIT",
