@@ -171,12 +171,9 @@ fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         let id = v["id"].as_str().unwrap_or("");
         let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
         let cves: Vec<&str> = v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        let mut seen = BTreeSet::new();
         for p in v["packages"].as_array().into_iter().flatten() {
             let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
-            if !seen.insert((name.to_string(), fixed.clone())) {
-                continue;
-            }
+            // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
                 b.add(NewAdvisory::new(&format!("amazon {release}"), name, cve, &fixed, id), severity, "", "amazon");
             }
@@ -261,16 +258,13 @@ fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
             .filter(|r| r["type"] == "cve")
             .filter_map(|r| r["id"].as_str())
             .collect();
-        let mut seen = BTreeSet::new();
         for p in v["pkglist"]["packages"].as_array().into_iter().flatten() {
             let arch = p["arch"].as_str().unwrap_or("");
             if arch != "x86_64" && arch != "noarch" {
                 continue;
             }
             let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
-            if !seen.insert((name.to_string(), fixed.clone())) {
-                continue;
-            }
+            // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
                 b.add(NewAdvisory::new(&format!("alma {release}"), name, cve, &fixed, id), severity, "", "alma");
             }

@@ -70,13 +70,10 @@ impl Stream {
             if !path.is_file() {
                 return Ok(BTreeMap::new());
             }
-            let Some(v) = load(&path, report)? else { return Ok(BTreeMap::new()) };
-            Ok(v[key]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| Some((x["ID"].as_str()?.to_string(), x.clone())))
-                .collect())
+            let Some(mut v) = load(&path, report)? else { return Ok(BTreeMap::new()) };
+            // Moved out, not copied: a stream's states file runs to tens of megabytes.
+            let Value::Array(items) = v[key].take() else { return Ok(BTreeMap::new()) };
+            Ok(items.into_iter().filter_map(|x| Some((x["ID"].as_str()?.to_string(), x))).collect())
         };
         Ok(Stream {
             tests: by_id("tests/tests.json", "RpminfoTests")?,
