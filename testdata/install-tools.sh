@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the fixtures and the oracles need (when missing):
 # e2fsprogs (mkfs.ext*, debugfs, e2fsck), fdisk (sfdisk), dosfstools + mtools (FAT ESP),
-# util-linux (mkswap), python3, qemu-utils (qemu-img), hyperfine (benchmarks).
+# util-linux (mkswap), python3, qemu-utils (qemu-img), hyperfine (benchmarks), rpm + rpmbuild and
+# python3-rpm (rpm fixtures and the rpm oracle), db-util (db_load), xfsprogs (mkfs.xfs, xfs_db),
+# lvm2 (pvcreate, lvcreate, pvs/lvs/vgck).
 set -euo pipefail
 need=()
 for tool in mkfs.ext4:e2fsprogs debugfs:e2fsprogs sfdisk:fdisk mkfs.vfat:dosfstools mcopy:mtools \
-            mkswap:util-linux python3:python3 qemu-img:qemu-utils hyperfine:hyperfine flock:util-linux; do
+            mkswap:util-linux python3:python3 qemu-img:qemu-utils hyperfine:hyperfine flock:util-linux \
+            rpm:rpm rpmbuild:rpm db_load:db-util mkfs.xfs:xfsprogs xfs_db:xfsprogs pvcreate:lvm2 \
+            dpkg:dpkg; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done
 # VMware-style stream VMDK writer (a Python module, so checked by file).
 [[ -f /usr/lib/python3/dist-packages/VMDKstream.py ]] || need+=(python3-vmdkstream)
+[[ -d /usr/lib/python3/dist-packages/rpm ]] || need+=(python3-rpm)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "install-tools: missing ${need[*]}; run as root or install them" >&2

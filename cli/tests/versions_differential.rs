@@ -51,6 +51,7 @@ fn sign(o: Ordering) -> i32 {
 #[test]
 fn dpkg_compare_versions_agrees() {
     if Command::new("dpkg").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but dpkg is not installed");
         eprintln!("SKIP: dpkg is not installed");
         return;
     }
@@ -94,6 +95,7 @@ fn dpkg_compare_versions_agrees() {
 #[test]
 fn rpm_vercmp_agrees() {
     if Command::new("rpm").arg("--version").output().is_err() {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but rpm is not installed");
         eprintln!("SKIP: rpm is not installed");
         return;
     }

@@ -18,6 +18,10 @@ pub enum Layer {
     Fs,
     /// OS detection.
     Os,
+    /// A package database.
+    Pkg,
+    /// The vulnerability database.
+    Db,
 }
 
 impl Layer {
@@ -29,6 +33,8 @@ impl Layer {
             Layer::Volume => "volume",
             Layer::Fs => "fs",
             Layer::Os => "os",
+            Layer::Pkg => "pkg",
+            Layer::Db => "db",
         }
     }
 }
@@ -86,6 +92,11 @@ pub enum ErrorKind {
     SymlinkLoop,
     /// A name, path or value is longer than its limit.
     TooLong,
+    /// More errors of one source than an [`ErrorLog`] keeps; this many were not listed.
+    MoreErrors {
+        /// How many errors were counted but not kept.
+        count: u64,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -113,6 +124,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotAFile => f.write_str("not a regular file"),
             ErrorKind::SymlinkLoop => f.write_str("too many levels of symbolic links"),
             ErrorKind::TooLong => f.write_str("name or value too long"),
+            ErrorKind::MoreErrors { count } => write!(f, "{count} more errors like the ones above, not listed"),
         }
     }
 }
@@ -144,3 +156,68 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// How many errors one [`ErrorLog`] keeps (the first ones met); the rest are only counted.
+pub const ERROR_LOG_CAPACITY: usize = 16;
+
+/// The errors of one source (a package database, a volume table): the first
+/// [`ERROR_LOG_CAPACITY`] kept in fixed storage, the rest counted, so a file of a million bad
+/// records costs no more memory than one with sixteen.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorLog {
+    kept: heapless::Vec<Error, ERROR_LOG_CAPACITY>,
+    dropped: u64,
+    last: Option<Error>,
+}
+
+impl ErrorLog {
+    /// An empty log.
+    pub const fn new() -> Self {
+        ErrorLog { kept: heapless::Vec::new(), dropped: 0, last: None }
+    }
+
+    /// Records `e`: kept while there is room, else counted.
+    pub fn push(&mut self, e: Error) {
+        if self.kept.push(e).is_err() {
+            self.dropped = self.dropped.saturating_add(1);
+            self.last = Some(e);
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
+    }
+
+    /// Number of errors recorded, kept or counted.
+    pub fn total(&self) -> u64 {
+        (self.kept.len() as u64).saturating_add(self.dropped)
+    }
+
+    /// The kept errors, then (when some were only counted) one [`ErrorKind::MoreErrors`] entry
+    /// placed where the last of them was.
+    pub fn iter(&self) -> impl Iterator<Item = Error> + '_ {
+        let more = self.last.map(|e| Error { kind: ErrorKind::MoreErrors { count: self.dropped }, ..e });
+        self.kept.iter().copied().chain(more)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_log_keeps_the_first_and_counts_the_rest() {
+        let mut log = ErrorLog::new();
+        for i in 0..1_000_000u64 {
+            log.push(Error::new(Layer::Pkg, "dpkg-status", i, ErrorKind::Corrupt("line")));
+        }
+        assert_eq!(log.total(), 1_000_000);
+        let all: alloc::vec::Vec<Error> = log.iter().collect();
+        assert_eq!(all.len(), ERROR_LOG_CAPACITY + 1);
+        assert_eq!(all[0].offset, 0);
+        let last = all[ERROR_LOG_CAPACITY];
+        assert_eq!(last.kind, ErrorKind::MoreErrors { count: 1_000_000 - ERROR_LOG_CAPACITY as u64 });
+        assert_eq!(last.offset, 999_999);
+    }
+}

@@ -234,7 +234,7 @@ impl RootScan {
         let (inventories, db_errors) = pkg::find_and_read(fs, budget);
         errors.extend(db_errors);
         for inv in &inventories {
-            errors.extend(inv.errors.iter().copied());
+            errors.extend(inv.errors.iter());
         }
         RootScan { os, kernels, inventories, errors }
     }

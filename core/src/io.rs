@@ -114,7 +114,10 @@ impl<R: ReadAt> ReadAt for Window<R> {
         if !fits(offset, buf.len() as u64, self.len) {
             return Err(eof(self.layer, self.format, offset, buf.len(), self.len));
         }
-        self.inner.read_at(self.start + offset, buf)
+        // The window may have been placed by on-disk values: an end past u64 is an EOF, not a wrap.
+        let at =
+            self.start.checked_add(offset).ok_or_else(|| eof(self.layer, self.format, offset, buf.len(), self.len))?;
+        self.inner.read_at(at, buf)
     }
 }
 

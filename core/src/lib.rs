@@ -27,6 +27,7 @@
 extern crate alloc;
 
 pub mod budget;
+pub mod bytes;
 pub mod cache;
 mod crc32;
 pub mod detect;
@@ -43,5 +44,5 @@ pub mod volume;
 pub mod vulndb;
 
 pub use budget::Budget;
-pub use error::{Error, ErrorKind, Layer, Result};
+pub use error::{Error, ErrorKind, ErrorLog, Layer, Result};
 pub use io::ReadAt;

@@ -61,7 +61,7 @@ fn read_database(
         &path.display().to_string(),
         budget,
     )?;
-    errors.extend(inv.errors.iter().map(|e| ErrorReport::from_error(e, None)));
+    errors.extend(inv.errors.iter().map(|e| ErrorReport::from_error(&e, None)));
     let root = RootScan { os: None, kernels: Vec::new(), inventories: vec![inv], errors: Vec::new() };
     Ok(root.package_target(String::from("whole")))
 }

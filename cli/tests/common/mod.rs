@@ -35,15 +35,37 @@ pub fn fixtures() -> &'static Path {
     })
 }
 
-/// `../shared/testdata-real`, or `None` (after printing why) when it is absent.
-pub fn shared_testdata() -> Option<PathBuf> {
-    let dir = workspace().join("../shared/testdata-real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIP: {} is absent; this test needs the shared test data", dir.display());
-        None
+/// `../shared/SUB` (a file or directory of the read-only shared data), or `None` after printing
+/// why when it is absent. Under `CI=true` the data must be there: its absence fails the test.
+pub fn shared(sub: &str) -> Option<PathBuf> {
+    let path = workspace().join("../shared").join(sub);
+    if path.exists() {
+        return Some(path);
     }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {} is absent", path.display());
+    eprintln!("SKIP: {} is absent; this test needs the shared test data", path.display());
+    None
+}
+
+/// `../shared/testdata-real`, or `None` (see [`shared`]).
+pub fn shared_testdata() -> Option<PathBuf> {
+    shared("testdata-real")
+}
+
+/// The real Amazon Linux 2 disk of the shared data (XFS v5 root in GPT), gunzipped into a
+/// temporary directory once per test binary.
+pub fn amazon_linux_2() -> Option<&'static Path> {
+    static IMG: OnceLock<Option<(tempfile::TempDir, PathBuf)>> = OnceLock::new();
+    IMG.get_or_init(|| {
+        let gz = shared("testdata-real/images/trivy/AmazonLinux2.img.gz")?;
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("AmazonLinux2.img");
+        let mut out = std::fs::File::create(&img).unwrap();
+        std::io::copy(&mut flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap()), &mut out).unwrap();
+        Some((dir, img))
+    })
+    .as_ref()
+    .map(|(_, p)| p.as_path())
 }
 
 /// The `coldscan` binary under test.

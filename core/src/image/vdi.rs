@@ -31,10 +31,13 @@ impl ChunkMap for VdiMap {
         match u32::from_le_bytes(file.read_array(at)?) {
             0xFFFF_FFFF | 0xFFFF_FFFE => Ok(Chunk::Zero),
             n => {
-                let offset = self.data_at + u64::from(n) * (self.block + self.extra) + self.extra;
-                if !fits(offset, self.block, file.size()) {
+                let offset = (self.block + self.extra)
+                    .checked_mul(u64::from(n))
+                    .and_then(|o| o.checked_add(self.data_at))
+                    .and_then(|o| o.checked_add(self.extra));
+                let Some(offset) = offset.filter(|&o| fits(o, self.block, file.size())) else {
                     return Err(err(at, ErrorKind::Corrupt("block map entry points past the end of the file")));
-                }
+                };
                 Ok(Chunk::Raw(offset))
             }
         }
@@ -64,7 +67,7 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(file: F, budget: &Budget) -> Result<(Box<
         count: u64::from(le::u32(&h, 0x180)),
     };
     let size = le::u64(&h, 0x170);
-    if map.count < size.div_ceil(map.block.max(1)) || !fits(map.blocks_at, map.count * 4, file.size()) {
+    if map.block == 0 || map.count < size.div_ceil(map.block) || !fits(map.blocks_at, map.count * 4, file.size()) {
         return Err(err(0x180, ErrorKind::Corrupt("block map")));
     }
     let block = map.block;

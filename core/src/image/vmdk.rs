@@ -231,7 +231,7 @@ pub(crate) fn open_sparse<'a, F: ReadAt + 'a>(
     let descriptor = embedded_descriptor(&file, &hdr, budget)?;
     if descriptor.as_ref().is_some_and(|d| d.parent.is_some()) {
         return Err(err(
-            hdr.descriptor.0 * SECTOR,
+            hdr.descriptor.0.saturating_mul(SECTOR),
             ErrorKind::Unsupported("differencing VMDK: it needs its parent disk"),
         ));
     }
@@ -275,7 +275,9 @@ fn scan_markers(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Fixe
         0,
         capacity.min((hdr.capacity / hdr.grain) as usize + 1),
     )?;
-    let mut pos = hdr.overhead.max(1) * SECTOR;
+    let Some(mut pos) = hdr.overhead.max(1).checked_mul(SECTOR) else {
+        return Err(Error::new(Layer::Image, FORMAT, 64, ErrorKind::Corrupt("stream header overhead")));
+    };
     while pos + SECTOR <= size {
         let m: [u8; 16] = file.read_array(pos)?;
         let (value, len, kind) = (le::u64(&m, 0), u64::from(le::u32(&m, 8)), le::u32(&m, 12));
@@ -290,7 +292,15 @@ fn scan_markers(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Fixe
         } else {
             match kind {
                 0 => break,
-                1..=3 => pos += SECTOR + value.saturating_mul(SECTOR),
+                // A metadata marker is followed by `value` sectors; a step that does not fit
+                // in the file ends the walk (never wraps around to an earlier position).
+                1..=3 => {
+                    match value.checked_mul(SECTOR).and_then(|n| n.checked_add(SECTOR)).and_then(|n| pos.checked_add(n))
+                    {
+                        Some(next) => pos = next,
+                        None => break,
+                    }
+                }
                 _ => break,
             }
         }
@@ -376,7 +386,8 @@ pub(crate) fn open_descriptor<'a>(
             "ZERO" => Box::new(Zeros(len)),
             "FLAT" | "VMFS" | "VMFSRDM" | "VMFSRAW" => {
                 let f = opener.open(name).map_err(|_| missing_extent())?;
-                Box::new(Window::new(f, offset * SECTOR, len, Layer::Image, FORMAT))
+                let start = offset.checked_mul(SECTOR).ok_or(err(0, ErrorKind::Corrupt("flat extent offset")))?;
+                Box::new(Window::new(f, start, len, Layer::Image, FORMAT))
             }
             "SPARSE" | "VMFSSPARSE" => {
                 let f = opener.open(name).map_err(|_| missing_extent())?;

@@ -26,7 +26,12 @@ impl Record {
         }
         let mut p = self.package;
         if p.name.is_empty() || p.version.is_empty() {
-            inv.errors.push(Error::new(Layer::Fs, FORMAT, self.offset, ErrorKind::Corrupt("package without P: or V:")));
+            inv.errors.push(Error::new(
+                Layer::Pkg,
+                FORMAT,
+                self.offset,
+                ErrorKind::Corrupt("package without P: or V:"),
+            ));
             return Ok(());
         }
         p.source_version = Some(p.version.clone());
@@ -44,7 +49,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
             return Ok(Walk::Continue);
         }
         if line.len() < 2 || line[1] != b':' {
-            inv.errors.push(Error::new(Layer::Fs, FORMAT, offset, ErrorKind::Corrupt("line is not an X:value field")));
+            inv.errors.push(Error::new(Layer::Pkg, FORMAT, offset, ErrorKind::Corrupt("line is not an X:value field")));
             return Ok(Walk::Continue);
         }
         if rec.fields == 0 {
@@ -69,7 +74,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
     })?;
     rec.finish(inv)?;
     if !any_field && file.size() > 0 {
-        return Err(Error::new(Layer::Fs, FORMAT, 0, ErrorKind::Corrupt("not an apk installed database")));
+        return Err(Error::new(Layer::Pkg, FORMAT, 0, ErrorKind::Corrupt("not an apk installed database")));
     }
     Ok(())
 }

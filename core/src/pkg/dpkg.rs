@@ -41,7 +41,7 @@ impl Stanza {
         }
         let (Some(name), Some(full)) = (self.package, self.version) else {
             inv.errors.push(Error::new(
-                Layer::Fs,
+                Layer::Pkg,
                 FORMAT,
                 self.offset,
                 ErrorKind::Corrupt("stanza without Package or Version"),
@@ -49,7 +49,7 @@ impl Stanza {
             return Ok(());
         };
         if crate::version::dpkg::Version::parse(&full).is_err() {
-            inv.errors.push(Error::new(Layer::Fs, FORMAT, self.offset, ErrorKind::Corrupt("invalid Debian version")));
+            inv.errors.push(Error::new(Layer::Pkg, FORMAT, self.offset, ErrorKind::Corrupt("invalid Debian version")));
             return Ok(());
         }
         let (epoch, version) = match full.split_once(':') {
@@ -91,7 +91,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
             return Ok(Walk::Continue); // continuation of a multi-line field
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            inv.errors.push(Error::new(Layer::Fs, FORMAT, offset, ErrorKind::Corrupt("line is not a field")));
+            inv.errors.push(Error::new(Layer::Pkg, FORMAT, offset, ErrorKind::Corrupt("line is not a field")));
             return Ok(Walk::Continue);
         };
         let key = &line[..colon];
@@ -115,7 +115,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
     })?;
     stanza.finish(inv)?;
     if !any_field && file.size() > 0 {
-        return Err(Error::new(Layer::Fs, FORMAT, 0, ErrorKind::Corrupt("not a dpkg status file")));
+        return Err(Error::new(Layer::Pkg, FORMAT, 0, ErrorKind::Corrupt("not a dpkg status file")));
     }
     Ok(())
 }

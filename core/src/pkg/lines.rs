@@ -18,7 +18,7 @@ pub(super) fn for_each_line(
     mut each: impl FnMut(&[u8], u64) -> Result<Walk>,
 ) -> Result<()> {
     let size = file.size();
-    let mut buf = budget.zeroed(Layer::Fs, format, 0, (2 * MAX_LINE).min(size as usize + 1))?;
+    let mut buf = budget.zeroed(Layer::Pkg, format, 0, (2 * MAX_LINE).min(size as usize + 1))?;
     let (mut start, mut end) = (0usize, 0usize);
     let mut pos = 0u64; // file offset of buf[end]
     loop {
@@ -38,7 +38,7 @@ pub(super) fn for_each_line(
             return Ok(());
         }
         if end - start >= MAX_LINE {
-            return Err(Error::new(Layer::Fs, format, pos - (end - start) as u64, ErrorKind::TooLong));
+            return Err(Error::new(Layer::Pkg, format, pos - (end - start) as u64, ErrorKind::TooLong));
         }
         buf.copy_within(start..end, 0);
         end -= start;

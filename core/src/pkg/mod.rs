@@ -133,7 +133,7 @@ pub struct PackageList {
 impl PackageList {
     /// An empty list charged to `budget`.
     pub fn new(budget: &Budget, format: &'static str) -> Result<Self> {
-        Ok(PackageList { packages: Vec::new(), charge: budget.reserve(Layer::Fs, format, 0, 0)?, format })
+        Ok(PackageList { packages: Vec::new(), charge: budget.reserve(Layer::Pkg, format, 0, 0)?, format })
     }
 
     /// Appends `p`, charging its strings and any growth of the list.
@@ -142,17 +142,17 @@ impl PackageList {
         if self.packages.len() == self.packages.capacity() {
             let more = self.packages.capacity().max(8);
             cost += more * core::mem::size_of::<Package>();
-            self.charge.grow(Layer::Fs, self.format, offset, cost)?;
+            self.charge.grow(Layer::Pkg, self.format, offset, cost)?;
             self.packages.try_reserve_exact(more).map_err(|_| {
                 crate::error::Error::new(
-                    Layer::Fs,
+                    Layer::Pkg,
                     self.format,
                     offset,
                     ErrorKind::MemoryLimit { wanted: cost as u64, limit: 0 },
                 )
             })?;
         } else {
-            self.charge.grow(Layer::Fs, self.format, offset, cost)?;
+            self.charge.grow(Layer::Pkg, self.format, offset, cost)?;
         }
         self.packages.push(p);
         Ok(())
@@ -185,8 +185,8 @@ pub struct Inventory {
     pub format: &'static str,
     /// Packages in database order.
     pub packages: PackageList,
-    /// Damaged records, skipped.
-    pub errors: Vec<crate::Error>,
+    /// Damaged records, skipped (the first few kept, the rest counted).
+    pub errors: crate::error::ErrorLog,
 }
 
 /// A package database file format, recognised by content.
@@ -240,7 +240,7 @@ impl DbFormat {
             path: String::from(path),
             format,
             packages: PackageList::new(budget, format)?,
-            errors: Vec::new(),
+            errors: crate::error::ErrorLog::new(),
         };
         match self {
             DbFormat::RpmBdb | DbFormat::RpmSqlite | DbFormat::RpmNdb => rpm::read(self, file, wal, budget, &mut inv)?,

@@ -152,7 +152,7 @@ pub struct Details<'a> {
 }
 
 fn corrupt(offset: usize, what: &'static str) -> Error {
-    Error::new(Layer::Image, "vulndb", offset as u64, ErrorKind::Corrupt(what))
+    Error::new(Layer::Db, "vulndb", offset as u64, ErrorKind::Corrupt(what))
 }
 
 fn u32_at(b: &[u8], off: usize) -> u32 {
@@ -181,15 +181,10 @@ impl<'a> VulnDb<'a> {
     /// Opens a blob: checks the header and decodes the meta section.
     pub fn open(blob: &'a [u8]) -> Result<Self> {
         if blob.len() < HEADER || &blob[..8] != MAGIC {
-            return Err(Error::new(Layer::Image, "vulndb", 0, ErrorKind::BadMagic));
+            return Err(Error::new(Layer::Db, "vulndb", 0, ErrorKind::BadMagic));
         }
         if u32_at(blob, 8) != SCHEMA {
-            return Err(Error::new(
-                Layer::Image,
-                "vulndb",
-                8,
-                ErrorKind::Unsupported("vulnerability DB schema version"),
-            ));
+            return Err(Error::new(Layer::Db, "vulndb", 8, ErrorKind::Unsupported("vulnerability DB schema version")));
         }
         let meta_bytes = section(blob, 12, 1)?;
         let meta: Meta<'a> = postcard::from_bytes(meta_bytes).map_err(|_| corrupt(12, "meta section"))?;

@@ -30,6 +30,9 @@ const FORMAT: &str = "ext4";
 const ROOT_INODE: NodeId = 2;
 /// Bytes of block cache per filesystem (at least 8 blocks).
 const CACHE_BYTES: u64 = 256 << 10;
+/// Largest directory read (the kernel's `largedir` limit is far below anything a real system
+/// holds; this bounds the work a crafted `i_size` can ask for).
+const MAX_DIR_SIZE: u64 = 4 << 30;
 /// Longest symlink target read (Linux `PATH_MAX`).
 const MAX_LINK: u64 = 4096;
 
@@ -253,6 +256,9 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
         let inode = self.read_inode(dir)?;
         self.expect_type(&inode, FileType::Directory, ErrorKind::NotADirectory)?;
         let has_type = self.sb.dirents_have_type();
+        if inode.size > MAX_DIR_SIZE {
+            return Err(corrupt(inode.offset + 0x4, "directory larger than 4 GiB"));
+        }
         let file = self.file(inode)?;
         if let Some((xattr_at, xattr_len)) = file.inline {
             // Inline directory: parent inode, then entries in i_block[4..60] and the xattr.
@@ -272,18 +278,24 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
         }
         let bs = self.sb.block_size;
         let mut block = self.budget.zeroed(Layer::Fs, FORMAT, inode.offset, bs as usize)?;
-        let mut pos = 0u64;
-        while pos < inode.size {
-            let n = (inode.size - pos).min(bs) as usize;
-            file.read_at(pos, &mut block[..n])?;
-            let at = match self.map(&inode, pos / bs)?.physical {
-                Some(b) => b * bs,
-                None => inode.offset,
-            };
-            if dir::parse_block(&block[..n], at, has_type, visit)? == Walk::Stop {
-                break;
+        let blocks = inode.size.div_ceil(bs);
+        let mut lblk = 0u64;
+        // One mapping per run of blocks: holes are skipped whole, never block by block.
+        while lblk < blocks {
+            let run = self.map(&inode, lblk)?;
+            let len = run.len.clamp(1, blocks - lblk);
+            if let Some(physical) = run.physical {
+                for k in 0..len {
+                    let pos = (lblk + k) * bs;
+                    let n = (inode.size - pos).min(bs) as usize;
+                    let at = (physical + k) * bs;
+                    self.dev.read_at(at, &mut block[..n])?;
+                    if dir::parse_block(&block[..n], at, has_type, visit)? == Walk::Stop {
+                        return Ok(());
+                    }
+                }
             }
-            pos += bs;
+            lblk += len;
         }
         Ok(())
     }

@@ -56,7 +56,7 @@ impl Order {
 }
 
 fn err(offset: u64, kind: ErrorKind) -> Error {
-    Error::new(Layer::Fs, FORMAT, offset, kind)
+    Error::new(Layer::Pkg, FORMAT, offset, kind)
 }
 
 /// Calls `visit` with every header blob (and its file offset) in database order, or with the
@@ -84,9 +84,9 @@ pub fn for_each_blob(
     }
     let last_pgno = u64::from(order.u32(&meta, 32));
     let pages = (last_pgno + 1).min(db.size() / page_size as u64);
-    let mut page = budget.zeroed(Layer::Fs, FORMAT, 0, page_size)?;
-    let mut overflow = budget.zeroed(Layer::Fs, FORMAT, 0, page_size)?;
-    let mut blob: FixedVec<u8> = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
+    let mut page = budget.zeroed(Layer::Pkg, FORMAT, 0, page_size)?;
+    let mut overflow = budget.zeroed(Layer::Pkg, FORMAT, 0, page_size)?;
+    let mut blob: FixedVec<u8> = budget.zeroed(Layer::Pkg, FORMAT, 0, 0)?;
     for pgno in 1..pages {
         let at = pgno * page_size as u64;
         db.read_at(at, &mut page)?;
@@ -105,7 +105,13 @@ pub fn for_each_blob(
         for i in (0..entries.saturating_sub(1)).step_by(2) {
             let (key_at, data_at) = (offset_of(i), offset_of(i + 1));
             let key_end = if i == 0 { page_size } else { offset_of(i - 1) };
-            if !(PAGE_HEADER..page_size).contains(&data_at) || data_at >= key_at || key_at >= key_end {
+            // Every bound is checked against the page on its own: a previous pair that was
+            // rejected says nothing about where this one ends.
+            if !(PAGE_HEADER..page_size).contains(&data_at)
+                || data_at >= key_at
+                || key_at >= key_end
+                || key_end > page_size
+            {
                 if visit(Err(err(at + (PAGE_HEADER + 2 * i) as u64, ErrorKind::Corrupt("hash item offset"))))?
                     == Walk::Stop
                 {
@@ -114,7 +120,7 @@ pub fn for_each_blob(
                 continue;
             }
             // Key 0 holds rpm's instance counter, not a package.
-            let key = &page[key_at..key_end];
+            let Some(key) = page.get(key_at..key_end) else { continue };
             if key.first() == Some(&H_KEYDATA) && key.get(1..5) == Some(&[0, 0, 0, 0]) {
                 continue;
             }
@@ -153,7 +159,7 @@ fn read_overflow(
     if len > MAX_BLOB {
         return Err(err(first * page_size as u64, ErrorKind::TooLong));
     }
-    budget.reuse(blob, Layer::Fs, FORMAT, first * page_size as u64, len)?;
+    budget.reuse(blob, Layer::Pkg, FORMAT, first * page_size as u64, len)?;
     let mut pgno = first;
     let mut done = 0usize;
     // A chain of `len` bytes spans at most this many pages: more means a loop.

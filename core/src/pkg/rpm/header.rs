@@ -3,6 +3,7 @@
 //! data. Every offset and count is checked against the blob; nothing here can read outside it.
 //! Reference: rpm's lib/header.c and the "RPM file format" documentation.
 
+use crate::budget::{Budget, FixedVec};
 use crate::error::{Error, ErrorKind, Layer, Result};
 
 const FORMAT: &str = "rpm-header";
@@ -60,7 +61,7 @@ fn be32(b: &[u8], off: usize) -> u32 {
 }
 
 fn corrupt(offset: usize, what: &'static str) -> Error {
-    Error::new(Layer::Fs, FORMAT, offset as u64, ErrorKind::Corrupt(what))
+    Error::new(Layer::Pkg, FORMAT, offset as u64, ErrorKind::Corrupt(what))
 }
 
 impl<'a> Header<'a> {
@@ -155,7 +156,9 @@ impl<'a> Header<'a> {
 
     /// Calls `each` with every installed file path (`DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`,
     /// or the old `OLDFILENAMES`). Fails on an index pointing outside the directory list.
-    pub fn for_each_file(&self, mut each: impl FnMut(&str, &str)) -> Result<()> {
+    /// The directory names are indexed once (charged to `budget`), so the work is linear in
+    /// the number of files whatever order the indexes come in.
+    pub fn for_each_file(&self, budget: &Budget, mut each: impl FnMut(&str, &str)) -> Result<()> {
         if self.find(tag::BASENAMES).is_none() {
             for path in self.strings(tag::OLDFILENAMES) {
                 each("", path);
@@ -164,25 +167,16 @@ impl<'a> Header<'a> {
         }
         let indexes = self.find(tag::DIRINDEXES).filter(|e| e.kind == TYPE_INT32);
         let dir_count = self.find(tag::DIRNAMES).map_or(0, |e| e.count);
-        // Directory indexes are nearly always ascending: walk the directory list with a cursor
-        // that only restarts when an index goes backwards (no table of directories needed).
-        let mut dirs = self.strings(tag::DIRNAMES);
-        let mut cursor: Option<(u32, &str)> = None;
+        let mut dirs: FixedVec<&str> = budget.fixed_vec(Layer::Pkg, FORMAT, 0, dir_count as usize)?;
+        for dir in self.strings(tag::DIRNAMES).take(dir_count as usize) {
+            dirs.push(dir)?;
+        }
         for (i, base) in self.strings(tag::BASENAMES).enumerate() {
-            let want = indexes
+            let dir = indexes
                 .and_then(|e| self.int32_at(&e, i as u32))
-                .filter(|&d| d < dir_count)
+                .and_then(|d| dirs.get(d as usize))
                 .ok_or_else(|| corrupt(0, "file's directory index outside the directory list"))?;
-            if cursor.is_some_and(|(at, _)| at > want) {
-                dirs = self.strings(tag::DIRNAMES);
-                cursor = None;
-            }
-            while cursor.is_none_or(|(at, _)| at < want) {
-                let next = cursor.map_or(0, |(at, _)| at + 1);
-                let dir = dirs.next().ok_or_else(|| corrupt(0, "directory name"))?;
-                cursor = Some((next, dir));
-            }
-            each(cursor.map_or("", |(_, d)| d), base);
+            each(dir, base);
         }
         Ok(())
     }

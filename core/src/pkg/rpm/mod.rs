@@ -68,7 +68,7 @@ fn owned(s: Option<&str>) -> Option<String> {
 
 /// The package record of an rpm header. NAME and VERSION are required.
 pub fn package_from_header(h: &Header<'_>) -> Result<Package> {
-    let missing = |what| Error::new(Layer::Fs, "rpm-header", 0, ErrorKind::Corrupt(what));
+    let missing = |what| Error::new(Layer::Pkg, "rpm-header", 0, ErrorKind::Corrupt(what));
     let name = owned(h.string(tag::NAME)).ok_or(missing("header without NAME"))?;
     let version = owned(h.string(tag::VERSION)).ok_or(missing("header without VERSION"))?;
     let epoch = h.int(tag::EPOCH);
@@ -94,11 +94,25 @@ pub fn package_from_header(h: &Header<'_>) -> Result<Package> {
         summary: owned(h.string(tag::SUMMARY)),
         size: h.int(tag::LONGSIZE).or_else(|| h.int(tag::SIZE)),
         install_time: h.int(tag::INSTALLTIME),
-        sigmd5: h.bin(tag::SIGMD5).map(|b| b.iter().map(|x| alloc::format!("{x:02x}")).collect()),
+        sigmd5: h.bin(tag::SIGMD5).and_then(md5_hex),
         modularity_label: owned(h.string(tag::MODULARITYLABEL)),
         db: Some(PackageDb::Rpm),
         ..Package::default()
     })
+}
+
+/// An MD5 digest (exactly 16 bytes; anything else is not one) as lower-case hex.
+fn md5_hex(digest: &[u8]) -> Option<String> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    if digest.len() != 16 {
+        return None;
+    }
+    let mut s = String::with_capacity(32);
+    for &b in digest {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    Some(s)
 }
 
 /// Splits a source rpm file name `name-version-release.src.rpm` into its parts.

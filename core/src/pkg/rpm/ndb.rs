@@ -16,7 +16,7 @@ const BLOCK: u64 = 16;
 const MAX_SLOT_PAGES: u32 = 2048;
 
 fn err(offset: u64, kind: ErrorKind) -> Error {
-    Error::new(Layer::Fs, FORMAT, offset, kind)
+    Error::new(Layer::Pkg, FORMAT, offset, kind)
 }
 
 /// Calls `visit` with every header blob in slot order.
@@ -41,7 +41,10 @@ pub fn for_each_blob(
         return Err(err(12, ErrorKind::Corrupt("slot page count")));
     }
     let mut page = [0u8; SLOT_PAGE as usize];
-    let mut blob = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
+    let mut blob = budget.zeroed(Layer::Pkg, FORMAT, 0, 0)?;
+    // Blobs of a sound database are disjoint, so all of them together are no larger than the
+    // file: more than that means slots share blobs, and the walk stops instead of re-reading.
+    let mut blob_bytes = 0u64;
     for p in 0..u64::from(slot_pages) {
         db.read_at(p * SLOT_PAGE, &mut page)?;
         // The first two slots of page 0 are the database header.
@@ -72,12 +75,20 @@ pub fn for_each_blob(
                 if len > MAX_BLOB || !fits(blob_at + 16, len as u64, db.size()) {
                     return Err(err(blob_at + 12, ErrorKind::Corrupt("blob length")));
                 }
-                budget.reuse(&mut blob, Layer::Fs, FORMAT, blob_at, len)?;
+                blob_bytes = blob_bytes.saturating_add(len as u64);
+                if blob_bytes > db.size() {
+                    return Err(err(slot_at, ErrorKind::LoopLimit("NDB slots (blobs read more than once)")));
+                }
+                budget.reuse(&mut blob, Layer::Pkg, FORMAT, blob_at, len)?;
                 db.read_at(blob_at + 16, &mut blob)?;
                 Ok(blob_at + 16)
             })();
             let walk = match result {
                 Ok(at) => visit(Ok((&blob[..], at)))?,
+                Err(e) if matches!(e.kind, ErrorKind::LoopLimit(_)) => {
+                    visit(Err(e))?;
+                    return Ok(());
+                }
                 Err(e) => visit(Err(e))?,
             };
             if walk == Walk::Stop {

@@ -17,7 +17,7 @@ const WAL_FORMAT: &str = "sqlite-wal";
 const MAX_DEPTH: usize = 20;
 
 fn err(offset: u64, kind: ErrorKind) -> Error {
-    Error::new(Layer::Fs, FORMAT, offset, kind)
+    Error::new(Layer::Pkg, FORMAT, offset, kind)
 }
 
 fn be16(b: &[u8], off: usize) -> usize {
@@ -75,8 +75,8 @@ impl<'a> Wal<'a> {
         let salts = (be32(&h, 16), be32(&h, 20));
         let frame_len = 24 + page_size as u64;
         let count = (file.size() - 32) / frame_len;
-        let mut frames = budget.fixed_vec::<(u32, u32)>(Layer::Fs, WAL_FORMAT, 0, count as usize)?;
-        let mut page = budget.zeroed(Layer::Fs, WAL_FORMAT, 0, page_size)?;
+        let mut frames = budget.fixed_vec::<(u32, u32)>(Layer::Pkg, WAL_FORMAT, 0, count as usize)?;
+        let mut page = budget.zeroed(Layer::Pkg, WAL_FORMAT, 0, page_size)?;
         let mut sum = (c0, c1);
         let (mut committed, mut db_pages) = (0usize, 0u32);
         for i in 0..count {
@@ -101,7 +101,7 @@ impl<'a> Wal<'a> {
             return Ok(None);
         }
         // Uncommitted frames at the end are not part of the database.
-        let mut kept = budget.fixed_vec::<(u32, u32)>(Layer::Fs, WAL_FORMAT, 0, committed)?;
+        let mut kept = budget.fixed_vec::<(u32, u32)>(Layer::Pkg, WAL_FORMAT, 0, committed)?;
         let slice = &mut frames[..committed];
         slice.sort_unstable();
         for (i, &(pgno, frame)) in slice.iter().enumerate() {
@@ -204,7 +204,17 @@ impl<'a> Db<'a> {
         }
         self.file.read_at(at, buf)
     }
+}
 
+/// The page buffer for overflow chains, and how many overflow pages one table walk may still
+/// read: a sound table uses each page once, so more reads than the database has pages means
+/// cells share a chain.
+struct Overflow {
+    page: FixedVec<u8>,
+    pages_left: u64,
+}
+
+impl Db<'_> {
     /// Calls `each(payload, offset)` for every row of the table b-tree rooted at `root`.
     fn for_each_row(
         &self,
@@ -215,20 +225,24 @@ impl<'a> Db<'a> {
         let mut pages: Vec<FixedVec<u8>> = Vec::new();
         // (page number, next cell to visit) per level.
         let mut stack: Vec<(u32, usize)> = alloc::vec![(root, 0)];
-        let mut payload = budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
-        let mut overflow = budget.zeroed(Layer::Fs, FORMAT, 0, self.page_size)?;
+        let mut payload = budget.zeroed(Layer::Pkg, FORMAT, 0, 0)?;
+        let mut overflow =
+            Overflow { page: budget.zeroed(Layer::Pkg, FORMAT, 0, self.page_size)?, pages_left: u64::from(self.pages) };
         // One bit per page: a tree never reaches a page twice, so a second visit is a loop
         // (caught before any row is listed twice).
-        let mut visited = budget.zeroed(Layer::Fs, FORMAT, 0, (self.pages as usize).div_ceil(8))?;
+        let mut visited = budget.zeroed(Layer::Pkg, FORMAT, 0, (self.pages as usize).div_ceil(8))?;
         while let Some(&(pgno, next)) = stack.last() {
             let depth = stack.len() - 1;
             if depth >= MAX_DEPTH {
                 return Err(err(u64::from(pgno) * self.page_size as u64, ErrorKind::LoopLimit("SQLite b-tree depth")));
             }
             if pages.len() <= depth {
-                pages.push(budget.zeroed(Layer::Fs, FORMAT, 0, self.page_size)?);
+                pages.push(budget.zeroed(Layer::Pkg, FORMAT, 0, self.page_size)?);
             }
             let page = &mut pages[depth];
+            if pgno == 0 || pgno > self.pages {
+                return Err(err(0, ErrorKind::Corrupt("b-tree page number outside the database")));
+            }
             if next == 0 {
                 let (byte, bit) = ((pgno as usize - 1) / 8, (pgno - 1) % 8);
                 match visited.get_mut(byte) {
@@ -270,6 +284,10 @@ impl<'a> Db<'a> {
                 let row = self.payload(page, cell, page_at, budget, &mut payload, &mut overflow);
                 let walk = match row {
                     Ok(()) => each(Ok((&payload[..], page_at + cell as u64)))?,
+                    Err(e) if matches!(e.kind, ErrorKind::LoopLimit(_)) => {
+                        each(Err(e))?;
+                        return Ok(());
+                    }
                     Err(e) => each(Err(e))?,
                 };
                 if walk == Walk::Stop {
@@ -289,7 +307,7 @@ impl<'a> Db<'a> {
         page_at: u64,
         budget: &Budget,
         out: &mut FixedVec<u8>,
-        overflow: &mut FixedVec<u8>,
+        overflow: &mut Overflow,
     ) -> Result<()> {
         let bad = |what| err(page_at + cell as u64, ErrorKind::Corrupt(what));
         if cell >= self.usable {
@@ -315,7 +333,7 @@ impl<'a> Db<'a> {
         if start + local > self.usable || (local < len && start + local + 4 > self.usable) {
             return Err(bad("payload runs past the page"));
         }
-        budget.reuse(out, Layer::Fs, FORMAT, page_at + cell as u64, len)?;
+        budget.reuse(out, Layer::Pkg, FORMAT, page_at + cell as u64, len)?;
         out[..local].copy_from_slice(&page[start..start + local]);
         let mut done = local;
         let mut next = be32(page, start + local);
@@ -325,11 +343,15 @@ impl<'a> Db<'a> {
             if done == len {
                 break;
             }
-            self.read_page(next, overflow)?;
+            overflow.pages_left = overflow.pages_left.checked_sub(1).ok_or(err(
+                page_at + cell as u64,
+                ErrorKind::LoopLimit("SQLite overflow chains (pages shared by cells)"),
+            ))?;
+            self.read_page(next, &mut overflow.page)?;
             let n = (len - done).min(u - 4);
-            out[done..done + n].copy_from_slice(&overflow[4..4 + n]);
+            out[done..done + n].copy_from_slice(&overflow.page[4..4 + n]);
             done += n;
-            next = be32(overflow, 0);
+            next = be32(&overflow.page, 0);
         }
         if done != len {
             return Err(bad("overflow chain loops"));
