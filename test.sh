@@ -9,4 +9,5 @@ cargo clippy --all-targets -- -D warnings
 CARGO_TARGET_DIR=target/nostd cargo build --manifest-path nostd-check/Cargo.toml
 target/nostd/debug/coldscan-nostd-check
 testdata/make-images.sh
+testdata/make-xfs.sh
 cargo test --workspace

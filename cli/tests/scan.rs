@@ -244,6 +244,28 @@ fn amazon_linux_2_findings_match_the_simple_matcher() {
 }
 
 #[test]
+fn amazon_linux_2_xfs_disk_findings_match_the_simple_matcher() {
+    if vuln_list().is_none() {
+        return;
+    }
+    let img = amazon_linux_2().unwrap();
+    let (_, out, err) = run(&["scan", img.to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let found: BTreeSet<Finding> = report["targets"][0]["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+            (s("id"), s("package"), s("installed"), s("fixed"))
+        })
+        .collect();
+    let data = shared_testdata().unwrap();
+    let pkgs = db_packages(&data.join("rpmdb/amazonlinux2-bdb/Packages"), DbFormat::RpmBdb);
+    assert!(compare("amazon linux 2 XFS disk", found, amazon_expected("2", &pkgs)) > 700);
+}
+
+#[test]
 fn rocky_findings_match_the_simple_matcher() {
     if vuln_list().is_none() {
         return;

@@ -7,6 +7,7 @@
 pub mod ext4;
 mod path;
 mod probe;
+pub mod xfs;
 
 pub use path::{resolve, MAX_SYMLINKS};
 pub use probe::{probe, FsProbe};
@@ -98,7 +99,7 @@ pub enum Walk {
 
 /// The layer boundary between filesystems and everything that reads files.
 pub trait FileSystem {
-    /// Filesystem name (`ext2`, `ext3`, `ext4`).
+    /// Filesystem name (`ext2`, `ext3`, `ext4`, `xfs`).
     fn kind(&self) -> &'static str;
 
     /// The root directory.
@@ -139,6 +140,7 @@ pub fn open<'a, R: ReadAt + 'a>(
 ) -> Result<Option<Box<dyn FileSystem + 'a>>> {
     Ok(match probe.kind {
         "ext2" | "ext3" | "ext4" => Some(Box::new(ext4::Ext4::open(volume, budget)?)),
+        "xfs" => Some(Box::new(xfs::Xfs::open(volume, budget)?)),
         _ => None,
     })
 }

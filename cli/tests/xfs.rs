@@ -1,0 +1,295 @@
+//! XFS, read through coldscan, against what real tools say:
+//! - filesystems made by `mkfs.xfs -p protofile` (v5, v4, 1 KiB and 64 KiB blocks, 4096-byte
+//!   sectors, no ftype) must hold exactly the tree they were built from;
+//! - a filesystem written by the kernel through a loop mount must hold exactly what the mounted
+//!   kernel driver showed (names, types, modes, sizes, sha256 of every file, link targets);
+//! - `xfs_db -r` proves each fixture has the forms it claims to test (btree extent forks,
+//!   btree/leaf/block/shortform directories, remote symlinks);
+//! - the real Amazon Linux 2 disk from the shared data (XFS v5 in GPT) gives the partitions, OS
+//!   and package list of its expected JSON through `inspect` and `packages`.
+//!
+//! Fixtures: `testdata/make-xfs.sh` (needs root for the loop mount, as the test command runs).
+
+mod common;
+
+use coldscan_core::fs::{FileSystem, FileType};
+use coldscan_core::image::NoFiles;
+use coldscan_core::inspect::Disk;
+use coldscan_core::Budget;
+use common::counting::{measure, Counting};
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The counting allocator sees every thread: tests of this binary run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The XFS fixture directory, built on first use.
+fn xfs_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = workspace().join("testdata/generated-xfs");
+        let status = Command::new("bash")
+            .arg(workspace().join("testdata/make-xfs.sh"))
+            .arg(&dir)
+            .status()
+            .expect("run make-xfs.sh");
+        assert!(status.success(), "testdata/make-xfs.sh failed");
+        dir
+    })
+}
+
+/// One manifest row: type letter, mode, size, sha256 or link target.
+type Expected = (String, u32, u64, String);
+
+fn manifest(name: &str) -> BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(xfs_fixtures().join(format!("{name}.manifest.tsv"))).unwrap();
+    text.lines()
+        .map(|l| {
+            let t: Vec<&str> = l.split('\t').collect();
+            let mode = u32::from_str_radix(t[2], 8).unwrap();
+            (t[0].to_string(), (t[1].to_string(), mode, t[3].parse().unwrap(), t[4].to_string()))
+        })
+        .collect()
+}
+
+/// (data fork format, size, extents) of the probed paths, from `xfs_db`.
+fn formats(name: &str) -> BTreeMap<String, (u32, u64, u64)> {
+    let text = std::fs::read_to_string(xfs_fixtures().join(format!("{name}.formats.tsv"))).unwrap();
+    text.lines()
+        .map(|l| {
+            let t: Vec<&str> = l.split('\t').collect();
+            (t[0].to_string(), (t[1].parse().unwrap(), t[2].parse().unwrap(), t[3].parse().unwrap()))
+        })
+        .collect()
+}
+
+/// Everything on the XFS image `name`, read through coldscan, as manifest rows.
+fn read_through_coldscan(fs: &dyn FileSystem) -> BTreeMap<String, Expected> {
+    let mut ours = BTreeMap::new();
+    for n in walk(fs) {
+        let (kind, what) = match n.file_type {
+            FileType::Regular => ("f", sha256_through(fs, n.node)),
+            FileType::Directory => ("d", String::from("-")),
+            FileType::Symlink => ("l", String::from_utf8(fs.read_link(n.node).unwrap()).unwrap()),
+            _ => ("o", String::from("-")),
+        };
+        let size = if matches!(kind, "f" | "l") { n.size } else { 0 };
+        ours.insert(n.path, (kind.to_string(), u32::from(n.mode), size, what));
+    }
+    ours
+}
+
+fn check_image(name: &str) -> usize {
+    let path = xfs_fixtures().join(format!("{name}.img"));
+    let source = coldscan::source::FileSource::open(&path).unwrap();
+    let budget = Budget::new(8 << 20);
+    // Memory: opening and inspecting the disk (what a scan does) stays under the budget.
+    let (_, heap_peak, _) = measure(|| Disk::open(&source, &NoFiles, &budget).unwrap().inspect());
+    let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
+    let (volume, fs) = disk.open_volume(None).unwrap();
+    assert_eq!((volume.as_str(), fs.kind()), ("whole", "xfs"), "{name}");
+    let ours = read_through_coldscan(fs.as_ref());
+    let want = manifest(name);
+    for (path, expected) in &want {
+        assert_eq!(ours.get(path), Some(expected), "{name}: {path}");
+    }
+    assert_eq!(ours.len(), want.len(), "{name}: entries coldscan lists that the tree does not have");
+    eprintln!(
+        "{name}: {} entries equal the manifest; heap peak {heap_peak} bytes, budget peak {}",
+        ours.len(),
+        budget.peak()
+    );
+    assert!(heap_peak < 8 << 20, "{name}: heap peak {heap_peak}");
+    ours.len()
+}
+
+const SHORTFORM: u32 = 1;
+const EXTENTS: u32 = 2;
+const BTREE: u32 = 3;
+
+#[test]
+fn protofile_images_hold_their_tree() {
+    let _serial = serial();
+    for name in ["proto-v5", "proto-v4", "proto-1k", "proto-64k", "proto-4kn", "proto-noftype"] {
+        let f = formats(name);
+        // The fixture has the directory forms it claims: shortform, and data blocks.
+        assert_eq!(f["/etc"].0, SHORTFORM, "{name}: /etc");
+        assert_eq!(f["/many"].0, EXTENTS, "{name}: /many");
+        assert!(check_image(name) > 300);
+    }
+    // Leaf form (a data block plus a leaf block) where the directory block is 4 KiB; block form
+    // (one 64 KiB block) with 64 KiB blocks.
+    assert!(formats("proto-v5")["/many"].2 >= 2);
+    assert_eq!(formats("proto-64k")["/many"].2, 1);
+}
+
+#[test]
+fn kernel_written_image_matches_the_mounted_tree() {
+    let _serial = serial();
+    let f = formats("kernel-v5");
+    assert_eq!(f["/big"].0, BTREE, "the 25,000-entry directory is in btree (node) form");
+    assert_eq!(f["/frag/a.bin"].0, BTREE, "fragmented file has a btree extent fork");
+    assert!(f["/frag/a.bin"].2 >= 100, "fragmented file extents: {:?}", f["/frag/a.bin"]);
+    assert!(f["/sparse-5g.bin"].1 > 4 << 30);
+    assert_eq!(f["/long-link"].0, EXTENTS, "remote symlink");
+    assert_eq!(f["/longest-link"].0, EXTENTS, "remote symlink");
+    assert_eq!(f["/short-link"].0, SHORTFORM, "inline symlink");
+    assert!(check_image("kernel-v5") > 17_000);
+}
+
+#[test]
+fn large_directory_is_streamed_not_held() {
+    let _serial = serial();
+    let path = xfs_fixtures().join("kernel-v5.img");
+    let source = coldscan::source::FileSource::open(&path).unwrap();
+    let budget = Budget::new(8 << 20);
+    let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
+    let (_, fs) = disk.open_volume(None).unwrap();
+    let big = coldscan_core::fs::resolve(fs.as_ref(), b"/big", true).unwrap();
+    let want = manifest("kernel-v5").keys().filter(|p| p.starts_with("/big/")).count();
+    let (count, heap_peak, _) = measure(|| {
+        let mut count = 0usize;
+        fs.read_dir(big, &mut |e| {
+            if e.name != b"." && e.name != b".." {
+                count += 1;
+            }
+            Ok(coldscan_core::fs::Walk::Continue)
+        })
+        .unwrap();
+        count
+    });
+    assert_eq!(count, want);
+    eprintln!("/big: {count} entries listed with a heap peak of {heap_peak} bytes");
+    assert!(heap_peak < 256 << 10, "listing held {heap_peak} bytes");
+}
+
+#[test]
+fn cli_ls_and_cat_on_xfs() {
+    let _serial = serial();
+    let img = xfs_fixtures().join("kernel-v5.img");
+    let img = img.to_str().unwrap();
+    let (code, out, err) = run(&["cat", img, "/usr/lib/os-release"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sha256(&out), manifest("kernel-v5")["/usr/lib/os-release"].3);
+    let (code, out, err) = run(&["ls", img, "/", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    // JSON Lines, one entry each.
+    let names: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["name"].as_str().unwrap().to_string())
+        .collect();
+    for name in ["big", "frag", "sparse-5g.bin", "long-link"] {
+        assert!(names.iter().any(|n| n == name), "{name} missing in {names:?}");
+    }
+}
+
+fn expected_image(key: &str) -> Value {
+    let data = shared_testdata().unwrap();
+    let all: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("images/expected.json")).unwrap()).unwrap();
+    all[key].clone()
+}
+
+fn check_amazon_image(img: &Path, key: &str) {
+    let want = expected_image(key);
+    let img = img.to_str().unwrap();
+    let (code, out, err) = run(&["inspect", img, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["image"]["virtual_size"], want["virtual_size"], "{key}");
+    assert_eq!(report["partition_table"]["disk_id"], want["disk_guid"], "{key}");
+    let volumes = report["volumes"].as_array().unwrap();
+    for p in want["partitions"].as_array().unwrap() {
+        let id = format!("gpt:{}", p["index"]);
+        let v = volumes.iter().find(|v| v["id"] == id.as_str()).unwrap_or_else(|| panic!("{key}: {id}"));
+        assert_eq!(v["start"].as_u64(), Some(p["first_lba"].as_u64().unwrap() * 512), "{key} {id}");
+        let size = (p["last_lba"].as_u64().unwrap() + 1 - p["first_lba"].as_u64().unwrap()) * 512;
+        assert_eq!(v["size"].as_u64(), Some(size), "{key} {id}");
+        assert_eq!(v["filesystem"], p["filesystem"]["type"], "{key} {id}");
+        if let Some(uuid) = p["filesystem"]["uuid"].as_str() {
+            assert_eq!(v["uuid"].as_str(), Some(uuid), "{key} {id}");
+        }
+    }
+    let target = &report["targets"][0];
+    assert_eq!(target["volume"], "gpt:2", "{key}");
+    assert_eq!(target["os"]["family"], want["os_expected"]["family"], "{key}");
+    // trivy names the OS "2 (Karoo)": the version and the codename.
+    let name =
+        format!("{} ({})", target["os"]["version_id"].as_str().unwrap(), target["os"]["codename"].as_str().unwrap());
+    assert_eq!(name, want["os_expected"]["name"].as_str().unwrap(), "{key}");
+
+    // Packages: the rpmdb's expected list (trivy's), name-epoch:version-release.arch each.
+    let (code, out, err) = run(&["packages", img, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let ours: std::collections::BTreeSet<String> = report["targets"][0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["arch"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    let data = shared_testdata().unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("rpmdb/amazonlinux2-bdb/expected.json")).unwrap())
+            .unwrap();
+    let theirs: std::collections::BTreeSet<String> = expected["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let epoch = p["epoch"].as_u64().filter(|&e| e != 0).map(|e| format!("{e}:")).unwrap_or_default();
+            format!(
+                "{} {epoch}{}-{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["release"].as_str().unwrap(),
+                p["arch"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(ours.len(), 104, "{key}");
+    assert_eq!(ours, theirs, "{key}: packages differ from the expected list");
+    // A file through cat, against the expected sha256.
+    let f = &want["partitions"][1]["filesystem"]["files"]["/var/lib/rpm/Packages"];
+    let (code, out, err) = run(&["cat", img, "/var/lib/rpm/Packages"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (out.len() as u64, sha256(&out)),
+        (f["size"].as_u64().unwrap(), f["sha256"].as_str().unwrap().to_string())
+    );
+}
+
+#[test]
+fn amazon_linux_2_xfs_disk() {
+    let _serial = serial();
+    let Some(img) = amazon_linux_2() else { return };
+    check_amazon_image(img, "trivy/AmazonLinux2.img.gz");
+}
+
+#[test]
+fn amazon_linux_2_derived_vmdks() {
+    let _serial = serial();
+    let Some(data) = shared_testdata() else { return };
+    for sub in ["AmazonLinux2.streamOptimized.vmdk", "AmazonLinux2.monolithicSparse.vmdk"] {
+        check_amazon_image(&data.join("images/derived").join(sub), &format!("derived/{sub}"));
+    }
+}
