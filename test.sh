@@ -10,4 +10,5 @@ CARGO_TARGET_DIR=target/nostd cargo build --manifest-path nostd-check/Cargo.toml
 target/nostd/debug/coldscan-nostd-check
 testdata/make-images.sh
 testdata/make-xfs.sh
+testdata/make-lvm.sh
 cargo test --workspace

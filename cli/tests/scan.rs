@@ -248,10 +248,17 @@ fn amazon_linux_2_xfs_disk_findings_match_the_simple_matcher() {
     if vuln_list().is_none() {
         return;
     }
-    let img = amazon_linux_2().unwrap();
+    let found = scanned(amazon_linux_2().unwrap());
+    let data = shared_testdata().unwrap();
+    let pkgs = db_packages(&data.join("rpmdb/amazonlinux2-bdb/Packages"), DbFormat::RpmBdb);
+    assert!(compare("amazon linux 2 XFS disk", found, amazon_expected("2", &pkgs)) > 700);
+}
+
+/// (id, package, installed, fixed) of the first target of `coldscan scan IMAGE --format json`.
+fn scanned(img: &Path) -> BTreeSet<Finding> {
     let (_, out, err) = run(&["scan", img.to_str().unwrap(), "--format", "json"]);
     let report: Value = serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let found: BTreeSet<Finding> = report["targets"][0]["vulnerabilities"]
+    report["targets"][0]["vulnerabilities"]
         .as_array()
         .unwrap()
         .iter()
@@ -259,10 +266,18 @@ fn amazon_linux_2_xfs_disk_findings_match_the_simple_matcher() {
             let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
             (s("id"), s("package"), s("installed"), s("fixed"))
         })
-        .collect();
-    let data = shared_testdata().unwrap();
-    let pkgs = db_packages(&data.join("rpmdb/amazonlinux2-bdb/Packages"), DbFormat::RpmBdb);
-    assert!(compare("amazon linux 2 XFS disk", found, amazon_expected("2", &pkgs)) > 700);
+        .collect()
+}
+
+#[test]
+fn rhel_style_lvm_disk_findings_match_the_simple_matcher() {
+    if vuln_list().is_none() {
+        return;
+    }
+    // Rocky 9.2 on an LVM root whose rpmdb is on the /var LV (fstab), in qcow2.
+    let found = scanned(&lvm_fixtures().join("rhel.qcow2"));
+    let pkgs = db_packages(&fixtures().join("rpmdb/sqlite/rpmdb.sqlite"), DbFormat::RpmSqlite);
+    assert!(compare("RHEL-style LVM disk", found, rocky_expected("9", &pkgs)) > 0);
 }
 
 #[test]

@@ -12,6 +12,7 @@
 
 mod common;
 
+use coldscan_core::error::{ErrorKind, Layer};
 use coldscan_core::fs::{FileSystem, FileType};
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
@@ -20,9 +21,7 @@ use common::counting::{measure, Counting};
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -32,21 +31,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The XFS fixture directory, built on first use.
-fn xfs_fixtures() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = workspace().join("testdata/generated-xfs");
-        let status = Command::new("bash")
-            .arg(workspace().join("testdata/make-xfs.sh"))
-            .arg(&dir)
-            .status()
-            .expect("run make-xfs.sh");
-        assert!(status.success(), "testdata/make-xfs.sh failed");
-        dir
-    })
 }
 
 /// One manifest row: type letter, mode, size, sha256 or link target.
@@ -292,4 +276,131 @@ fn amazon_linux_2_derived_vmdks() {
     for sub in ["AmazonLinux2.streamOptimized.vmdk", "AmazonLinux2.monolithicSparse.vmdk"] {
         check_amazon_image(&data.join("images/derived").join(sub), &format!("derived/{sub}"));
     }
+}
+
+/// `xfs_db -r` on a fixture: the output of the given commands.
+fn xfs_db(image: &str, commands: &[&str]) -> String {
+    let mut cmd = std::process::Command::new("xfs_db");
+    cmd.arg("-r");
+    for c in commands {
+        cmd.args(["-c", c]);
+    }
+    let out = cmd.arg(xfs_fixtures().join(image)).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The value of `name = value` in xfs_db output.
+fn field(out: &str, name: &str) -> u64 {
+    let line = out.lines().find(|l| l.starts_with(&format!("{name} = "))).unwrap_or_else(|| panic!("{name} in {out}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// Opens a damaged copy of an XFS fixture as a bare filesystem.
+fn damaged_fs(img: &Damaged, check: impl FnOnce(&dyn FileSystem)) {
+    let b = Budget::new(8 << 20);
+    let disk = Disk::open(img, &NoFiles, &b).unwrap();
+    let (_, fs) = disk.open_volume(Some("whole")).unwrap();
+    check(fs.as_ref());
+}
+
+#[test]
+fn corrupt_superblock_is_reported_not_fatal() {
+    let _serial = serial();
+    // Allocation group 0's header (the primary superblock): bad magic, then an absurd AG size.
+    for (at, bytes, kind) in [
+        (0u64, &b"XFSX"[..], ErrorKind::BadMagic),
+        (0x54, &[0, 0, 0, 1][..], ErrorKind::Corrupt("allocation group size")),
+    ] {
+        let img = Damaged::open(&xfs_fixtures().join("proto-v5.img")).patch(at, bytes);
+        let b = Budget::new(8 << 20);
+        let disk = Disk::open(&img, &NoFiles, &b).unwrap();
+        let report = disk.inspect();
+        if kind == ErrorKind::BadMagic {
+            // No longer recognised as XFS: nothing to report but no filesystem.
+            assert_eq!(report.volumes[0].filesystem, None);
+            continue;
+        }
+        assert_eq!(report.volumes[0].filesystem, Some("xfs"));
+        let e = &report.errors[0];
+        assert_eq!((e.layer, e.volume.as_deref(), e.offset), ("fs", Some("whole"), at), "{e:?}");
+        assert!(e.message.contains("allocation group size"), "{}", e.message);
+    }
+}
+
+#[test]
+fn bmbt_block_pointing_back_up_the_tree() {
+    let _serial = serial();
+    let info = xfs_db("kernel-v5.img", &["sb 0", "print agblocks agblklog", "path /frag/a.bin", "print u3.bmbt.ptrs"]);
+    let (agblocks, agblklog) = (field(&info, "agblocks"), field(&info, "agblklog"));
+    let ptr: u64 = info
+        .lines()
+        .find(|l| l.starts_with("u3.bmbt.ptrs"))
+        .unwrap()
+        .split("1:")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let at = ((ptr >> agblklog) * agblocks + (ptr & ((1 << agblklog) - 1))) * 4096;
+    // The leaf claims level 1 with one entry that points at itself: a cycle.
+    let mut node = vec![];
+    node.extend_from_slice(b"BMA3");
+    node.extend_from_slice(&1u16.to_be_bytes());
+    node.extend_from_slice(&1u16.to_be_bytes());
+    let img = Damaged::open(&xfs_fixtures().join("kernel-v5.img")).patch(at, &node);
+    damaged_fs(&img, |fs| {
+        let node = coldscan_core::fs::resolve(fs, b"/frag/a.bin", true).unwrap();
+        let file = fs.open_file(node).unwrap();
+        let err = file.read_at(0, &mut [0u8; 16]).unwrap_err();
+        assert_eq!((err.layer, err.offset), (Layer::Fs, at + 4), "{err}");
+        assert_eq!(err.kind, ErrorKind::Corrupt("bmbt node level (a cycle or a misplaced block)"));
+        // Its sibling, with its own tree, still reads.
+        let b = coldscan_core::fs::resolve(fs, b"/frag/b.bin", true).unwrap();
+        assert_eq!(sha256_through(fs, b), manifest("kernel-v5")["/frag/b.bin"].3);
+    });
+}
+
+#[test]
+fn directory_block_with_a_wrong_magic() {
+    let _serial = serial();
+    let info = xfs_db("kernel-v5.img", &["sb 0", "print agblocks", "path /big", "bmap"]);
+    let agblocks = field(&info, "agblocks");
+    // "data offset 0 startblock 131087 (1/15) count 1 flag 0"
+    let first = info.lines().find(|l| l.starts_with("data offset 0 ")).unwrap();
+    let ag: Vec<u64> =
+        first.split('(').nth(1).unwrap().split(')').next().unwrap().split('/').map(|n| n.parse().unwrap()).collect();
+    let at = (ag[0] * agblocks + ag[1]) * 4096;
+    let img = Damaged::open(&xfs_fixtures().join("kernel-v5.img")).patch(at, b"XXXX");
+    damaged_fs(&img, |fs| {
+        let big = coldscan_core::fs::resolve(fs, b"/big", true).unwrap();
+        let err = fs.read_dir(big, &mut |_| Ok(coldscan_core::fs::Walk::Continue)).unwrap_err();
+        assert_eq!((err.layer, err.offset, err.kind), (Layer::Fs, at, ErrorKind::BadMagic), "{err}");
+        // The rest of the filesystem is intact.
+        let etc = coldscan_core::fs::resolve(fs, b"/usr/lib/os-release", true).unwrap();
+        assert_eq!(sha256_through(fs, etc), manifest("kernel-v5")["/usr/lib/os-release"].3);
+    });
+}
+
+#[test]
+fn directory_entry_naming_an_inode_outside_the_filesystem() {
+    let _serial = serial();
+    let info = xfs_db("proto-v5.img", &["sb 0", "print rootino inopblog", "inode 128", "print u3.sfdir3.list[0].name"]);
+    assert_eq!(field(&info, "rootino"), 128);
+    assert!(info.contains("u3.sfdir3.list[0].name = \"boot\""), "{info}");
+    // Root inode 128 is the first of block 16 (8 inodes a block); its shortform directory starts
+    // after the 176-byte core: header (6 bytes), then entry 0: namelen, offset, "boot", ftype, ino.
+    let ino_at = 16 * 4096 + 176 + 6 + 1 + 2 + 4 + 1;
+    let img = Damaged::open(&xfs_fixtures().join("proto-v5.img")).patch(ino_at, &0x7FFF_FFF0u32.to_be_bytes());
+    damaged_fs(&img, |fs| {
+        let err = coldscan_core::fs::resolve(fs, b"/boot/vmlinuz-6.1.0-13-amd64", true).unwrap_err();
+        assert_eq!(
+            (err.layer, err.kind),
+            (Layer::Fs, ErrorKind::Corrupt("inode number outside the filesystem")),
+            "{err}"
+        );
+        assert!(coldscan_core::fs::resolve(fs, b"/etc/hostname", true).is_ok());
+    });
 }

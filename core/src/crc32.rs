@@ -39,6 +39,17 @@ impl Crc32 {
         Crc32 { value: 0xFFFF_FFFF, table: &CASTAGNOLI }
     }
 
+    /// The CRC-32 (IEEE) register started at `seed` with no final inversion, as lvm2's
+    /// `calc_crc` computes it (read the result with [`Crc32::register`]).
+    pub(crate) fn seeded(seed: u32) -> Self {
+        Crc32 { value: seed, table: &IEEE }
+    }
+
+    /// The register as it stands, without the final inversion.
+    pub(crate) fn register(self) -> u32 {
+        self.value
+    }
+
     pub(crate) fn update(&mut self, data: &[u8]) {
         let mut c = self.value;
         for &b in data {

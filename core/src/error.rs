@@ -92,6 +92,8 @@ pub enum ErrorKind {
     SymlinkLoop,
     /// A name, path or value is longer than its limit.
     TooLong,
+    /// Something the structure needs is not in the image; the text names it.
+    Missing(&'static str),
     /// More errors of one source than an [`ErrorLog`] keeps; this many were not listed.
     MoreErrors {
         /// How many errors were counted but not kept.
@@ -124,6 +126,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::NotAFile => f.write_str("not a regular file"),
             ErrorKind::SymlinkLoop => f.write_str("too many levels of symbolic links"),
             ErrorKind::TooLong => f.write_str("name or value too long"),
+            ErrorKind::Missing(what) => write!(f, "missing: {what}"),
             ErrorKind::MoreErrors { count } => write!(f, "{count} more errors like the ones above, not listed"),
         }
     }

@@ -4,16 +4,18 @@
 
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::fs::fstab::{self, DeviceRef};
+use crate::fs::mount::MountedFs;
 use crate::fs::{self, FileSystem, FsProbe};
 use crate::image::{self, GuestDisk, Opener};
 use crate::io::{ReadAt, Window};
 use crate::os::{self, OsInfo};
 use crate::pkg::{self, Inventory};
 use crate::report::{
-    DatabaseReport, ErrorReport, ImageReport, InspectReport, OsReport, PackageReport, PackageTargetReport, TableReport,
-    TargetReport, VolumeReport, INSPECT_SCHEMA,
+    DatabaseReport, ErrorReport, ImageReport, InspectReport, MountReport, OsReport, PackageReport, PackageTargetReport,
+    TableReport, TargetReport, VolumeReport, INSPECT_SCHEMA,
 };
-use crate::volume::{self, Volume, VolumeTable};
+use crate::volume::{self, Scheme, Volume, VolumeTable};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -40,21 +42,29 @@ impl<'a> Disk<'a> {
         Ok(Disk { image, table, budget: budget.clone() })
     }
 
-    /// The bytes of volume `v`.
-    pub fn volume_bytes(&self, v: &Volume) -> Window<&dyn ReadAt> {
-        Window::new(self.image.disk.as_ref(), v.start, v.size, Layer::Volume, v.scheme.as_str())
+    /// The bytes of volume `v`: a window of the disk, or a logical volume's extents.
+    pub fn volume_bytes(&self, v: &Volume) -> Result<Box<dyn ReadAt + '_>> {
+        if let Some(e) = v.unreadable {
+            return Err(e);
+        }
+        let disk = self.image.disk.as_ref();
+        Ok(match &v.lv {
+            Some(lv) => Box::new(crate::volume::lvm::LvReader::new(lv.clone(), disk)),
+            None => Box::new(Window::new(disk, v.start, v.size, Layer::Volume, v.scheme.as_str())),
+        })
     }
 
     /// Probes volume `v` and opens its filesystem when coldscan reads that kind.
     pub fn filesystem(&self, v: &Volume) -> Result<(Option<FsProbe>, Option<OpenFs<'_>>)> {
-        let bytes = self.volume_bytes(v);
-        let Some(probe) = fs::probe(&bytes)? else { return Ok((None, None)) };
+        let bytes = self.volume_bytes(v)?;
+        let Some(probe) = fs::probe(bytes.as_ref())? else { return Ok((None, None)) };
         let opened = fs::open(bytes, &probe, &self.budget)?;
         Ok((Some(probe), opened))
     }
 
     /// The volume called `id`, or, without an id, the first volume that holds an operating
-    /// system (else the first readable filesystem), opened.
+    /// system (else the first readable filesystem), opened. A root's fstab mounts are
+    /// assembled, so paths on its other volumes (`/var`, `/boot`) resolve as on the booted system.
     pub fn open_volume(&self, id: Option<&str>) -> Result<(String, OpenFs<'_>)> {
         let not_found = Error::new(Layer::Volume, "volume", 0, ErrorKind::NotFound);
         if let Some(id) = id {
@@ -65,13 +75,15 @@ impl<'a> Disk<'a> {
                 v.start,
                 ErrorKind::Unsupported("no readable filesystem on this volume"),
             ))?;
-            return Ok((v.id(), fs));
+            let probes = self.probes();
+            return Ok((v.id(), self.assemble(fs, &probes).0));
         }
         let mut first = None;
         for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
             let Ok((_, Some(fs))) = self.filesystem(v) else { continue };
             if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
-                return Ok((v.id(), fs));
+                let probes = self.probes();
+                return Ok((v.id(), self.assemble(fs, &probes).0));
             }
             if first.is_none() {
                 first = Some((v.id(), fs));
@@ -80,14 +92,114 @@ impl<'a> Disk<'a> {
         first.ok_or(not_found)
     }
 
+    /// What each volume holds (`None` where nothing is recognised or it cannot be read).
+    fn probes(&self) -> Vec<Option<FsProbe>> {
+        self.table
+            .volumes
+            .iter()
+            .map(|v| self.volume_bytes(v).ok().and_then(|b| fs::probe(b.as_ref()).ok().flatten()))
+            .collect()
+    }
+
+    /// The volume an fstab device names, by its index in the table.
+    fn find_volume(&self, device: &DeviceRef, probes: &[Option<FsProbe>]) -> Option<usize> {
+        let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
+        self.table.volumes.iter().zip(probes).position(|(v, p)| match device {
+            DeviceRef::Uuid(u) => same(p.as_ref().and_then(|p| p.uuid.as_deref()), u),
+            DeviceRef::Label(l) => p.as_ref().and_then(|p| p.label.as_deref()) == Some(l.as_str()),
+            DeviceRef::PartUuid(u) => same(v.guid.as_deref(), u),
+            DeviceRef::PartLabel(l) => v.scheme == Scheme::Gpt && v.name.as_deref() == Some(l.as_str()),
+            DeviceRef::Lvm(vg, lv) => {
+                v.scheme == Scheme::Lvm
+                    && v.name.as_deref().and_then(|n| n.split_once('/')) == Some((vg.as_str(), lv.as_str()))
+            }
+            DeviceRef::Partition(n) => matches!(v.scheme, Scheme::Gpt | Scheme::Mbr) && v.number == *n,
+        })
+    }
+
+    /// Mounts the volumes `root`'s `/etc/fstab` names at their mount points, in fstab order.
+    /// Returns the assembled root, the mounts made (with the index of each mounted volume),
+    /// and an entry for each fstab line that could not be mounted. A root without fstab comes
+    /// back as it is.
+    pub fn assemble<'s>(
+        &'s self,
+        root: OpenFs<'s>,
+        probes: &[Option<FsProbe>],
+    ) -> (OpenFs<'s>, Vec<(usize, MountReport)>, Vec<ErrorReport>) {
+        let mut problems = Vec::new();
+        let text = match fs::resolve(root.as_ref(), b"/etc/fstab", true)
+            .and_then(|node| fs::read_small_file(root.as_ref(), node, 64 << 10, &self.budget))
+        {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                return (root, Vec::new(), problems)
+            }
+            Err(e) => {
+                problems.push(ErrorReport::text(Layer::Fs, None, alloc::format!("/etc/fstab could not be read: {e}")));
+                return (root, Vec::new(), problems);
+            }
+        };
+        let mut view = MountedFs::new(root);
+        let mut mounts = Vec::new();
+        for entry in fstab::parse(&text).iter().filter(|e| e.mounts_a_volume()) {
+            let (spec, path) = (&entry.spec, &entry.mount_point);
+            let mut problem = |what: String| {
+                problems.push(ErrorReport::text(Layer::Fs, None, alloc::format!("fstab: {spec} on {path}: {what}")))
+            };
+            let Some(device) = DeviceRef::parse(spec) else {
+                problem(String::from("device name not understood"));
+                continue;
+            };
+            let Some(index) = self.find_volume(&device, probes) else {
+                problem(String::from("no such volume in the image"));
+                continue;
+            };
+            let volume = &self.table.volumes[index];
+            let kind = probes.get(index).and_then(|p| p.as_ref()).map(|p| p.kind);
+            if kind == Some("vfat") {
+                // An EFI system partition: boot files only, never packages.
+                continue;
+            }
+            let fs = match self.filesystem(volume) {
+                Ok((_, Some(fs))) => fs,
+                Ok((_, None)) => {
+                    problem(alloc::format!(
+                        "{} holds {}, which coldscan does not read",
+                        volume.id(),
+                        kind.unwrap_or("no known filesystem")
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    problem(alloc::format!("{}: {e}", volume.id()));
+                    continue;
+                }
+            };
+            let mounted = fs::resolve(&view, path.as_bytes(), true).and_then(|dir| view.mount(dir, fs));
+            match mounted {
+                Ok(()) => {
+                    mounts.push((index, MountReport { path: path.clone(), volume: volume.id(), spec: spec.clone() }))
+                }
+                Err(e) => problem(alloc::format!("mount point: {e}")),
+            }
+        }
+        if mounts.is_empty() {
+            // Nothing mounted: hand back the plain root (no extra layer).
+            return (view.into_root(), mounts, problems);
+        }
+        (Box::new(view), mounts, problems)
+    }
+
     /// Reads every volume: its report, and the root scan (OS, kernels, packages) of each
-    /// filesystem that holds an OS or a package database.
+    /// filesystem that holds an OS (with the volumes its fstab mounts) or, standing alone, a
+    /// package database.
     pub fn scan(&self) -> DiskScan {
         let mut errors: Vec<ErrorReport> =
             self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)).collect();
         let mut volumes = Vec::new();
-        let mut roots = Vec::new();
-        for v in &self.table.volumes {
+        let mut probes = Vec::new();
+        let mut opened = Vec::new();
+        for (index, v) in self.table.volumes.iter().enumerate() {
             let id = v.id();
             let mut report = VolumeReport {
                 id: id.clone(),
@@ -103,31 +215,73 @@ impl<'a> Disk<'a> {
                 uuid: None,
                 error: None,
             };
+            let mut probe = None;
             if !v.is_container() {
                 match self.filesystem(v) {
-                    Ok((probe, opened)) => {
-                        if let Some(p) = probe {
+                    Ok((found, fs)) => {
+                        if let Some(p) = &found {
                             report.filesystem = Some(p.kind);
-                            report.label = p.label;
-                            report.uuid = p.uuid;
+                            report.label = p.label.clone();
+                            report.uuid = p.uuid.clone();
                         }
-                        if let Some(fs) = opened {
-                            let root = RootScan::scan(fs.as_ref(), &self.budget);
-                            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
-                            if root.os.is_some() || !root.inventories.is_empty() {
-                                roots.push((id.clone(), root));
-                            }
+                        match (fs, found.as_ref().map(|p| p.kind)) {
+                            (Some(fs), _) => opened.push((index, fs)),
+                            (None, Some(kind)) if fs::may_hold_a_root(kind) => errors.push(ErrorReport::text(
+                                Layer::Fs,
+                                Some(id.clone()),
+                                alloc::format!(
+                                    "{id} holds a {kind} filesystem, which coldscan does not read: not scanned"
+                                ),
+                            )),
+                            _ => {}
                         }
+                        probe = found;
                     }
                     Err(e) => {
+                        // What the volume holds is still worth telling when it cannot be opened.
+                        probe = self.volume_bytes(v).ok().and_then(|b| fs::probe(b.as_ref()).ok().flatten());
+                        if let Some(p) = &probe {
+                            report.filesystem = Some(p.kind);
+                            report.label = p.label.clone();
+                            report.uuid = p.uuid.clone();
+                        }
                         report.error = Some(alloc::format!("{e}"));
                         errors.push(ErrorReport::from_error(&e, Some(id.clone())));
                     }
                 }
             }
+            probes.push(probe);
             volumes.push(report);
         }
-        DiskScan { volumes, roots, errors }
+        // Roots with an OS first, each with what its fstab mounts; the volumes they mount are
+        // then part of that root, not roots of their own.
+        let mut roots: Vec<(usize, String, RootScan)> = Vec::new();
+        let mut mounted = Vec::new();
+        let mut standalone = Vec::new();
+        for (index, fs) in opened {
+            if !matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
+                standalone.push((index, fs));
+                continue;
+            }
+            let id = self.table.volumes[index].id();
+            let (view, mounts, problems) = self.assemble(fs, &probes);
+            errors.extend(problems.into_iter().map(|p| ErrorReport { volume: Some(id.clone()), ..p }));
+            let mut root = RootScan::scan(view.as_ref(), &self.budget);
+            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+            mounted.extend(mounts.iter().map(|(i, _)| *i));
+            root.mounts = mounts.into_iter().map(|(_, m)| m).collect();
+            roots.push((index, id, root));
+        }
+        for (index, fs) in standalone.into_iter().filter(|(i, _)| !mounted.contains(i)) {
+            let id = self.table.volumes[index].id();
+            let root = RootScan::scan(fs.as_ref(), &self.budget);
+            errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+            if !root.inventories.is_empty() {
+                roots.push((index, id, root));
+            }
+        }
+        roots.sort_by_key(|(index, _, _)| *index);
+        DiskScan { volumes, roots: roots.into_iter().map(|(_, id, root)| (id, root)).collect(), errors }
     }
 
     /// The image section of a report (`path`, `bytes_read`, `spooled` left for the front end).
@@ -153,6 +307,7 @@ impl<'a> Disk<'a> {
                     os: os_report(root.os.as_ref()?),
                     kernels: root.kernels.clone(),
                     package_databases: root.databases(),
+                    mounts: root.mounts.clone(),
                 })
             })
             .collect();
@@ -213,6 +368,8 @@ pub struct RootScan {
     pub inventories: Vec<Inventory>,
     /// Problems met (unreadable databases, damaged records, unreadable release files).
     pub errors: Vec<Error>,
+    /// Volumes mounted into this root by its fstab.
+    pub mounts: Vec<MountReport>,
 }
 
 impl RootScan {
@@ -236,7 +393,7 @@ impl RootScan {
         for inv in &inventories {
             errors.extend(inv.errors.iter());
         }
-        RootScan { os, kernels, inventories, errors }
+        RootScan { os, kernels, inventories, errors, mounts: Vec::new() }
     }
 
     /// Package databases with their counts.

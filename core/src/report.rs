@@ -92,6 +92,20 @@ pub struct TargetReport {
     pub kernels: Vec<String>,
     /// Package databases found, with their package counts.
     pub package_databases: Vec<DatabaseReport>,
+    /// Volumes mounted into this root by its fstab.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountReport>,
+}
+
+/// A volume mounted into a root by the root's `/etc/fstab`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MountReport {
+    /// Mount point.
+    pub path: String,
+    /// The volume mounted there.
+    pub volume: String,
+    /// The fstab device field that named it.
+    pub spec: String,
 }
 
 /// A package database found on a root.
@@ -221,6 +235,11 @@ pub struct ErrorReport {
 }
 
 impl ErrorReport {
+    /// An entry whose message says more than an [`crate::Error`] can (names read from disk).
+    pub fn text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
+        ErrorReport { layer: layer.as_str(), volume, offset: 0, message }
+    }
+
     /// The report entry for `e`, met inside `volume` if given.
     pub fn from_error(e: &crate::Error, volume: Option<String>) -> Self {
         ErrorReport { layer: e.layer.as_str(), volume, offset: e.offset, message: alloc::format!("{e}") }

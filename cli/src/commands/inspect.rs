@@ -47,16 +47,19 @@ fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
         r.partition_table.sector_size
     )?;
     writeln!(out)?;
+    // Volume ids (`lvm:VG/LV`) and names can be long: the first columns take the widest.
+    let id_width = r.volumes.iter().map(|v| v.id.len()).max().unwrap_or(0).max(8);
+    let name_width = r.volumes.iter().map(|v| or_dash(v.partition_name.as_deref()).len()).max().unwrap_or(0).max(12);
     writeln!(
         out,
-        "{:<8} {:>14} {:>14}  {:<22} {:<12} {:<12} {:<16} UUID",
+        "{:<id_width$} {:>14} {:>14}  {:<22} {:<name_width$} {:<12} {:<16} UUID",
         "VOLUME", "START", "SIZE", "TYPE", "NAME", "FS", "LABEL"
     )?;
     for v in &r.volumes {
         let kind = v.type_name.unwrap_or(v.type_id.as_str());
         writeln!(
             out,
-            "{:<8} {:>14} {:>14}  {:<22} {:<12} {:<12} {:<16} {}",
+            "{:<id_width$} {:>14} {:>14}  {:<22} {:<name_width$} {:<12} {:<16} {}",
             v.id,
             v.start,
             v.size,
@@ -84,6 +87,9 @@ fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
             os.source
         )?;
         writeln!(out, "  kernels: {}", if t.kernels.is_empty() { "-".to_string() } else { t.kernels.join(", ") })?;
+        for m in &t.mounts {
+            writeln!(out, "  mount: {} on {} ({})", m.volume, m.path, m.spec)?;
+        }
         for d in &t.package_databases {
             writeln!(out, "  packages: {} {} ({}, {})", d.packages, d.db, d.format, d.path)?;
         }

@@ -62,7 +62,8 @@ fn read_database(
         budget,
     )?;
     errors.extend(inv.errors.iter().map(|e| ErrorReport::from_error(&e, None)));
-    let root = RootScan { os: None, kernels: Vec::new(), inventories: vec![inv], errors: Vec::new() };
+    let root =
+        RootScan { os: None, kernels: Vec::new(), inventories: vec![inv], errors: Vec::new(), mounts: Vec::new() };
     Ok(root.package_target(String::from("whole")))
 }
 

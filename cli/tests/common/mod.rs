@@ -35,6 +35,29 @@ pub fn fixtures() -> &'static Path {
     })
 }
 
+/// The output directory of a fixture script `testdata/SCRIPT` (one that builds with real tools
+/// and is idempotent), built on first use.
+fn built_by(script: &str, dir: &str, cell: &'static OnceLock<PathBuf>) -> &'static Path {
+    cell.get_or_init(|| {
+        let out = workspace().join("testdata").join(dir);
+        let status = Command::new("bash").arg(workspace().join("testdata").join(script)).arg(&out).status().unwrap();
+        assert!(status.success(), "testdata/{script} failed");
+        out
+    })
+}
+
+/// The XFS fixtures (`testdata/make-xfs.sh`).
+pub fn xfs_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    built_by("make-xfs.sh", "generated-xfs", &DIR)
+}
+
+/// The LVM2 fixtures (`testdata/make-lvm.sh`).
+pub fn lvm_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    built_by("make-lvm.sh", "generated-lvm", &DIR)
+}
+
 /// `../shared/SUB` (a file or directory of the read-only shared data), or `None` after printing
 /// why when it is absent. Under `CI=true` the data must be there: its absence fails the test.
 pub fn shared(sub: &str) -> Option<PathBuf> {
@@ -203,7 +226,11 @@ pub struct Damaged {
 impl Damaged {
     /// A fixture (path relative to the fixture directory) to damage.
     pub fn new(image: &str) -> Self {
-        let inner = FileSource::open(&fixtures().join(image)).unwrap();
+        Self::open(&fixtures().join(image))
+    }
+    /// Any image file to damage.
+    pub fn open(path: &Path) -> Self {
+        let inner = FileSource::open(path).unwrap();
         let size = inner.size();
         Damaged { inner, size, patches: Vec::new() }
     }

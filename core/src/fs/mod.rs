@@ -5,6 +5,8 @@
 //! listings (no listing is ever collected in memory by the core) and files as [`ReadAt`]s.
 
 pub mod ext4;
+pub mod fstab;
+pub mod mount;
 mod path;
 mod probe;
 pub mod xfs;
@@ -143,6 +145,12 @@ pub fn open<'a, R: ReadAt + 'a>(
         "xfs" => Some(Box::new(xfs::Xfs::open(volume, budget)?)),
         _ => None,
     })
+}
+
+/// Whether a filesystem of `kind` (as [`probe`] names it) may hold an operating system or its
+/// packages: a volume of such a kind that coldscan cannot open leaves the scan incomplete.
+pub fn may_hold_a_root(kind: &str) -> bool {
+    matches!(kind, "btrfs" | "crypto_LUKS" | "squashfs")
 }
 
 /// Reads a whole small file, refusing one larger than `max` bytes; the buffer is charged to

@@ -240,6 +240,8 @@ fn read_entries(disk: &dyn ReadAt, sector: u32, h: &Header, warnings: &mut Vec<E
             name: Some(utf16_name(&e[56..128])).filter(|n| !n.is_empty()),
             guid: Some(format_guid(&unique)),
             bootable: false,
+            lv: None,
+            unreadable: None,
         });
         Ok(())
     })?;

@@ -74,6 +74,8 @@ fn volume(number: u32, start_lba: u64, e: &Entry) -> Volume {
         name: None,
         guid: None,
         bootable: e.status == 0x80,
+        lv: None,
+        unreadable: None,
     }
 }
 

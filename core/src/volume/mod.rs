@@ -5,6 +5,7 @@
 //! (a bare filesystem). Volume ids follow the report contract: `gpt:N`, `mbr:N`, `whole`.
 
 pub mod gpt;
+pub mod lvm;
 pub mod mbr;
 
 use crate::budget::{Budget, Reservation};
@@ -22,6 +23,8 @@ pub enum Scheme {
     Mbr,
     /// No partition table: the whole disk is one volume.
     Whole,
+    /// An LVM2 logical volume (id `lvm:VG/LV`).
+    Lvm,
 }
 
 impl Scheme {
@@ -31,6 +34,7 @@ impl Scheme {
             Scheme::Gpt => "gpt",
             Scheme::Mbr => "mbr",
             Scheme::Whole => "whole",
+            Scheme::Lvm => "lvm",
         }
     }
 }
@@ -56,13 +60,19 @@ pub struct Volume {
     pub guid: Option<String>,
     /// MBR boot flag.
     pub bootable: bool,
+    /// For an LVM logical volume: where its extents are on the disk.
+    pub lv: Option<alloc::sync::Arc<lvm::LogicalVolume>>,
+    /// Why the volume cannot be read, when it is listed anyway (an LV of a type coldscan does
+    /// not follow, or whose PV is not in the image).
+    pub unreadable: Option<Error>,
 }
 
 impl Volume {
-    /// The contract id: `gpt:2`, `mbr:5`, `whole`.
+    /// The contract id: `gpt:2`, `mbr:5`, `whole`, `lvm:VG/LV`.
     pub fn id(&self) -> String {
         match self.scheme {
             Scheme::Whole => String::from("whole"),
+            Scheme::Lvm => alloc::format!("lvm:{}", self.name.as_deref().unwrap_or_default()),
             s => alloc::format!("{}:{}", s.as_str(), self.number),
         }
     }
@@ -94,8 +104,17 @@ pub struct VolumeTable {
     pub warnings: Vec<Error>,
 }
 
-/// Reads the partition table of `disk`, or presents the whole disk as one volume.
+/// Reads the partition table of `disk` (or presents the whole disk as one volume), then the
+/// LVM2 logical volumes on its physical volumes.
 pub fn read_volumes(disk: &dyn ReadAt, budget: &Budget) -> Result<VolumeTable> {
+    let mut table = read_table(disk, budget)?;
+    let lvs = lvm::logical_volumes(disk, &table.volumes, budget, &mut table.warnings);
+    table.volumes.extend(lvs);
+    Ok(table)
+}
+
+/// The partition table of `disk`, or the whole disk as one volume.
+fn read_table(disk: &dyn ReadAt, budget: &Budget) -> Result<VolumeTable> {
     let mut warnings = Vec::new();
     match gpt::read(disk, budget, &mut warnings) {
         Ok(Some(table)) => return Ok(table),
@@ -119,6 +138,8 @@ pub fn read_volumes(disk: &dyn ReadAt, budget: &Budget) -> Result<VolumeTable> {
                 name: None,
                 guid: None,
                 bootable: false,
+                lv: None,
+                unreadable: None,
             }],
             warnings,
         }),
