@@ -7,7 +7,7 @@
 //! filesystem with symlinks resolved inside the image. The distribution `ID` is normalised to
 //! the report's `family` (`almalinux` → `alma`, `amzn` → `amazon`, `ol` → `oracle`, …).
 
-mod release;
+pub mod release;
 
 pub use release::{family_of, from_os_release, from_release_file, parse_os_release, ReleaseFile};
 

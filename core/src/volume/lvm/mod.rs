@@ -183,6 +183,14 @@ fn at_disk(e: Error, pv_start: u64) -> Error {
     Error { offset: e.offset.saturating_add(pv_start), ..e }
 }
 
+/// Parses and validates LVM2 metadata text found at `offset`: the volume group's name and
+/// sequence number (for diagnostics, and the fuzz target of the grammar).
+pub fn parse_metadata_text(text: &[u8], offset: u64) -> Result<(String, u64)> {
+    let tree = metadata::parse(crate::bytes::Bytes::new(text, offset, Layer::Volume, FORMAT))?;
+    let vg = metadata::volume_group(&tree, offset)?;
+    Ok((vg.name, vg.seqno))
+}
+
 fn read_group(pv: &dyn ReadAt, area: (u64, u64), budget: &Budget) -> Result<Option<VgMeta>> {
     let Some((text, at)) = label::read_metadata(pv, area, budget)? else { return Ok(None) };
     let tree = metadata::parse(crate::bytes::Bytes::new(&text, at, Layer::Volume, FORMAT))?;
