@@ -132,8 +132,16 @@ fn rhel_style_disk_assembles_var_from_fstab() {
         .collect();
     assert_eq!(mounts, [("/boot".into(), "gpt:2".into()), ("/var".into(), "lvm:rl-sys/var".into())]);
     assert_eq!(target["kernels"][0], "5.14.0-284.11.1.el9_2.x86_64", "from /boot, a separate XFS volume");
+    // Memory: the whole inspection (qcow2, LVM, two XFS, fstab, 2,001 packages) under 8 MiB.
+    let source = coldscan::commands::ImageArgs { image: img.clone(), mem_limit: 8 << 20 }.open().unwrap();
+    let (packages, heap_peak, _) = measure(|| {
+        let disk = Disk::open(&source.source, &source.opener, &source.budget).unwrap();
+        disk.inspect().targets[0].package_databases[0].packages
+    });
+    assert_eq!(packages, 2001);
+    assert!(heap_peak < 8 << 20, "heap peak {heap_peak}");
+    eprintln!("rhel.qcow2: inspected with a heap peak of {heap_peak} bytes");
     // The rpmdb is on /var: the root volume alone does not have it.
-    let source = coldscan::commands::ImageArgs { image: img.clone(), mem_limit: 64 << 20 }.open().unwrap();
     let disk = Disk::open(&source.source, &source.opener, &source.budget).unwrap();
     let root = disk.table.volumes.iter().find(|v| v.id() == "lvm:rl-sys/root").unwrap();
     let (_, alone) = disk.filesystem(root).unwrap();
