@@ -17,6 +17,7 @@ done
 testdata/make-images.sh
 testdata/make-xfs.sh
 testdata/make-lvm.sh
+testdata/make-btrfs.sh
 cargo test --workspace
 # Every committed fuzz corpus and crash file, and the shared repros, through their targets.
 CARGO_TARGET_DIR=target/fuzz cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings

@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 seconds=${1:-120}
 root=$PWD
 gen=$root/testdata/generated
-targets=(image pipeline volume ext4 xfs bdb sqlite ndb rpm_header dpkg apk os_release vercmp vulndb lvm_metadata)
+targets=(image pipeline volume ext4 xfs btrfs bdb sqlite ndb rpm_header dpkg apk os_release vercmp vulndb lvm_metadata)
 
 testdata/make-images.sh >/dev/null
 testdata/make-xfs.sh >/dev/null
 testdata/make-lvm.sh >/dev/null 2>&1
+testdata/make-btrfs.sh >/dev/null
 
 # ---- seeds --------------------------------------------------------------------------------
 seeds=$(mktemp -d)
@@ -36,6 +37,8 @@ head_of "$root/testdata/generated-lvm/two-pv.raw" $((1088 * 1024)) "$seeds/volum
 head_of "$gen/ext4-1k.img" $((1 << 20)) "$seeds/ext4/ext4-1k"
 head_of "$gen/ext4-inline.img" $((1 << 20)) "$seeds/ext4/ext4-inline"
 for x in proto-v5 proto-v4 proto-1k; do head_of "$root/testdata/generated-xfs/$x.img" $((1 << 20)) "$seeds/xfs/$x"; done
+# btrfs keeps its first superblock at 64 KiB and its trees near the start of a small image.
+for x in rootdir-4k rootdir-16k; do head_of "$root/testdata/generated-btrfs/$x.img" $((1 << 20)) "$seeds/btrfs/$x"; done
 head_of "$gen/rpmdb/bdb-le/Packages" $((1 << 20)) "$seeds/bdb/le"
 head_of "$gen/rpmdb/bdb-be/Packages" $((1 << 20)) "$seeds/bdb/be"
 head_of "$gen/rpmdb/sqlite/rpmdb.sqlite" $((1 << 20)) "$seeds/sqlite/db"

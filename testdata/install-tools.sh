@@ -3,13 +3,14 @@
 # e2fsprogs (mkfs.ext*, debugfs, e2fsck), fdisk (sfdisk), dosfstools + mtools (FAT ESP),
 # util-linux (mkswap), python3, qemu-utils (qemu-img), hyperfine (benchmarks), rpm + rpmbuild and
 # python3-rpm (rpm fixtures and the rpm oracle), db-util (db_load), xfsprogs (mkfs.xfs, xfs_db),
-# lvm2 (pvcreate, lvcreate, pvs/lvs/vgck), btrfs-progs (mkfs.btrfs), mount (losetup).
+# lvm2 (pvcreate, lvcreate, pvs/lvs/vgck), btrfs-progs (mkfs.btrfs, btrfs), mount (losetup),
+# squashfs-tools (mksquashfs).
 set -euo pipefail
 need=()
 for tool in mkfs.ext4:e2fsprogs debugfs:e2fsprogs sfdisk:fdisk mkfs.vfat:dosfstools mcopy:mtools \
             mkswap:util-linux python3:python3 qemu-img:qemu-utils hyperfine:hyperfine flock:util-linux \
             rpm:rpm rpmbuild:rpm db_load:db-util mkfs.xfs:xfsprogs xfs_db:xfsprogs pvcreate:lvm2 \
-            mkfs.btrfs:btrfs-progs losetup:mount \
+            mkfs.btrfs:btrfs-progs losetup:mount mksquashfs:squashfs-tools \
             dpkg:dpkg; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done

@@ -25,7 +25,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/generated-xfs}
 stamp="$out/.stamp"
-want=$(sha256sum "$0" | cut -c1-16)
+want=$(cat "$0" "$here/manifest.py" | sha256sum | cut -c1-16)
 mkdir -p "$(dirname "$out")"
 exec 9>"$out.lock"
 flock 9
@@ -41,39 +41,9 @@ cd "$out"
 # mkfs.xfs refuses filesystems under 300 MB unless run as xfstests does.
 export TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1
 
-# Manifest of a tree: one line per entry below ROOT, sorted by path. With a second argument
-# "protofile", sticky bits are left out (a protofile cannot express them).
+# Manifest of a tree (testdata/manifest.py).
 manifest() {
-  /usr/bin/env python3 - "$@" <<'PY'
-import hashlib, os, stat, sys
-root = sys.argv[1]
-no_sticky = sys.argv[2:] == ["protofile"]
-rows = []
-for dirpath, dirnames, filenames in os.walk(root):
-    for name in dirnames + filenames:
-        full = os.path.join(dirpath, name)
-        rel = "/" + os.path.relpath(full, root)
-        st = os.lstat(full)
-        mode = stat.S_IMODE(st.st_mode) | stat.S_IFMT(st.st_mode)
-        if no_sticky:
-            mode &= ~stat.S_ISVTX
-        if stat.S_ISLNK(st.st_mode):
-            kind, what = "l", os.readlink(full)
-        elif stat.S_ISDIR(st.st_mode):
-            kind, what = "d", "-"
-        elif stat.S_ISREG(st.st_mode):
-            h = hashlib.sha256()
-            with open(full, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            kind, what = "f", h.hexdigest()
-        else:
-            kind, what = "o", "-"
-        size = st.st_size if kind in "fl" else 0
-        rows.append(f"{rel}\t{kind}\t{mode:o}\t{size}\t{what}")
-for row in sorted(rows):
-    print(row)
-PY
+  /usr/bin/env python3 "$here/manifest.py" "$@"
 }
 
 # Protofile of a tree (mkfs.xfs -p): directories, regular files, symlinks; mode and owner kept.

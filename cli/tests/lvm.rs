@@ -293,16 +293,20 @@ fn disk_from_the_shared_mklvm_writer() {
 fn volume_with_a_filesystem_coldscan_does_not_read() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let img = dir.path().join("btrfs.img");
-    std::fs::File::create(&img).unwrap().set_len(128 << 20).unwrap();
-    let made = Command::new("mkfs.btrfs").args(["-q", "-f", "-L", "suse-root"]).arg(&img).status().unwrap();
-    assert!(made.success(), "mkfs.btrfs");
+    let img = dir.path().join("root.squashfs");
+    let made = Command::new("mksquashfs")
+        .arg(fixtures().join("tree/etc"))
+        .arg(&img)
+        .args(["-quiet", "-no-progress", "-noappend"])
+        .status()
+        .unwrap();
+    assert!(made.success(), "mksquashfs");
     let (code, out, err) = run(&["inspect", img.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(report["volumes"][0]["filesystem"], "btrfs");
+    assert_eq!(report["volumes"][0]["filesystem"], "squashfs");
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["volume"], "whole");
-    assert_eq!(errors[0]["message"], "whole holds a btrfs filesystem, which coldscan does not read: not scanned");
+    assert_eq!(errors[0]["message"], "whole holds a squashfs filesystem, which coldscan does not read: not scanned");
 }

@@ -13,7 +13,7 @@
 mod common;
 
 use coldscan_core::error::{ErrorKind, Layer};
-use coldscan_core::fs::{FileSystem, FileType};
+use coldscan_core::fs::FileSystem;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::Budget;
@@ -33,18 +33,8 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One manifest row: type letter, mode, size, sha256 or link target.
-type Expected = (String, u32, u64, String);
-
 fn manifest(name: &str) -> BTreeMap<String, Expected> {
-    let text = std::fs::read_to_string(xfs_fixtures().join(format!("{name}.manifest.tsv"))).unwrap();
-    text.lines()
-        .map(|l| {
-            let t: Vec<&str> = l.split('\t').collect();
-            let mode = u32::from_str_radix(t[2], 8).unwrap();
-            (t[0].to_string(), (t[1].to_string(), mode, t[3].parse().unwrap(), t[4].to_string()))
-        })
-        .collect()
+    read_manifest(&xfs_fixtures().join(format!("{name}.manifest.tsv")))
 }
 
 /// (data fork format, size, extents) of the probed paths, from `xfs_db`.
@@ -58,22 +48,6 @@ fn formats(name: &str) -> BTreeMap<String, (u32, u64, u64)> {
         .collect()
 }
 
-/// Everything on the XFS image `name`, read through coldscan, as manifest rows.
-fn read_through_coldscan(fs: &dyn FileSystem) -> BTreeMap<String, Expected> {
-    let mut ours = BTreeMap::new();
-    for n in walk(fs) {
-        let (kind, what) = match n.file_type {
-            FileType::Regular => ("f", sha256_through(fs, n.node)),
-            FileType::Directory => ("d", String::from("-")),
-            FileType::Symlink => ("l", String::from_utf8(fs.read_link(n.node).unwrap()).unwrap()),
-            _ => ("o", String::from("-")),
-        };
-        let size = if matches!(kind, "f" | "l") { n.size } else { 0 };
-        ours.insert(n.path, (kind.to_string(), u32::from(n.mode), size, what));
-    }
-    ours
-}
-
 fn check_image(name: &str) -> usize {
     let path = xfs_fixtures().join(format!("{name}.img"));
     let source = coldscan::source::FileSource::open(&path).unwrap();
@@ -83,12 +57,8 @@ fn check_image(name: &str) -> usize {
     let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
     let (volume, fs) = disk.open_volume(None).unwrap();
     assert_eq!((volume.as_str(), fs.kind()), ("whole", "xfs"), "{name}");
-    let ours = read_through_coldscan(fs.as_ref());
-    let want = manifest(name);
-    for (path, expected) in &want {
-        assert_eq!(ours.get(path), Some(expected), "{name}: {path}");
-    }
-    assert_eq!(ours.len(), want.len(), "{name}: entries coldscan lists that the tree does not have");
+    let ours = as_manifest(fs.as_ref());
+    assert_same_tree(name, &ours, &manifest(name));
     eprintln!(
         "{name}: {} entries equal the manifest; heap peak {heap_peak} bytes, budget peak {}",
         ours.len(),

@@ -75,21 +75,56 @@ impl<'a> Disk<'a> {
                 v.start,
                 ErrorKind::Unsupported("no readable filesystem on this volume"),
             ))?;
+            let fs = match self.os_subvolume(v, fs.as_ref())? {
+                Some((sub, _)) => sub,
+                None => fs,
+            };
             let probes = self.probes();
             return Ok((v.id(), self.assemble(fs, &probes).0));
         }
         let mut first = None;
         for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
             let Ok((_, Some(fs))) = self.filesystem(v) else { continue };
-            if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
+            let found = if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
+                Some(fs)
+            } else {
+                match self.os_subvolume(v, fs.as_ref()) {
+                    Ok(Some((sub, _))) => Some(sub),
+                    _ => {
+                        first.get_or_insert((v.id(), fs));
+                        None
+                    }
+                }
+            };
+            if let Some(fs) = found {
                 let probes = self.probes();
                 return Ok((v.id(), self.assemble(fs, &probes).0));
             }
-            if first.is_none() {
-                first = Some((v.id(), fs));
-            }
         }
         first.ok_or(not_found)
+    }
+
+    /// For a filesystem whose default root holds no OS (a Fedora btrfs volume, whose system
+    /// is in the `root` subvolume): the first subvolume that holds one, opened as the root,
+    /// with its path.
+    fn os_subvolume(&self, v: &Volume, fs: &dyn FileSystem) -> Result<Option<(OpenFs<'_>, String)>> {
+        // Only a root that was read and holds no OS is looked past (an unreadable one is not).
+        if !matches!(os::detect(fs, &self.budget), Ok(None)) {
+            return Ok(None);
+        }
+        let Some(probe) = self.volume_bytes(v).ok().and_then(|b| fs::probe(b.as_ref()).ok().flatten()) else {
+            return Ok(None);
+        };
+        for sub in fs.subvolumes()? {
+            let select = fs::btrfs::SubvolumeSelector::Id(sub.id);
+            let Some(candidate) = fs::open_subvolume(self.volume_bytes(v)?, &probe, &self.budget, select)? else {
+                break;
+            };
+            if matches!(os::detect(candidate.as_ref(), &self.budget), Ok(Some(_))) {
+                return Ok(Some((candidate, sub.path)));
+            }
+        }
+        Ok(None)
     }
 
     /// What each volume holds (`None` where nothing is recognised or it cannot be read).
@@ -160,7 +195,19 @@ impl<'a> Disk<'a> {
                 // An EFI system partition: boot files only, never packages.
                 continue;
             }
-            let fs = match self.filesystem(volume) {
+            let subvolume = match (entry.option("subvolid").and_then(|i| i.parse().ok()), entry.option("subvol")) {
+                (Some(id), _) => Some(fs::btrfs::SubvolumeSelector::Id(id)),
+                (None, Some(path)) => Some(fs::btrfs::SubvolumeSelector::Path(path)),
+                (None, None) => None,
+            };
+            let opened = match (subvolume, probes.get(index).and_then(|p| p.as_ref())) {
+                (Some(select), Some(probe)) => self
+                    .volume_bytes(volume)
+                    .and_then(|bytes| fs::open_subvolume(bytes, probe, &self.budget, select))
+                    .map(|fs| (None, fs)),
+                _ => self.filesystem(volume),
+            };
+            let fs = match opened {
                 Ok((_, Some(fs))) => fs,
                 Ok((_, None)) => {
                     problem(alloc::format!(
@@ -177,9 +224,15 @@ impl<'a> Disk<'a> {
             };
             let mounted = fs::resolve(&view, path.as_bytes(), true).and_then(|dir| view.mount(dir, fs));
             match mounted {
-                Ok(()) => {
-                    mounts.push((index, MountReport { path: path.clone(), volume: volume.id(), spec: spec.clone() }))
-                }
+                Ok(()) => mounts.push((
+                    index,
+                    MountReport {
+                        path: path.clone(),
+                        volume: volume.id(),
+                        spec: spec.clone(),
+                        subvolume: entry.option("subvol").or(entry.option("subvolid")).map(String::from),
+                    },
+                )),
                 Err(e) => problem(alloc::format!("mount point: {e}")),
             }
         }
@@ -214,6 +267,7 @@ impl<'a> Disk<'a> {
                 label: None,
                 uuid: None,
                 error: None,
+                subvolumes: Vec::new(),
             };
             let mut probe = None;
             if !v.is_container() {
@@ -225,7 +279,15 @@ impl<'a> Disk<'a> {
                             report.uuid = p.uuid.clone();
                         }
                         match (fs, found.as_ref().map(|p| p.kind)) {
-                            (Some(fs), _) => opened.push((index, fs)),
+                            (Some(fs), _) => {
+                                errors
+                                    .extend(fs.warnings().iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
+                                match fs.subvolumes() {
+                                    Ok(list) => report.subvolumes = list,
+                                    Err(e) => errors.push(ErrorReport::from_error(&e, Some(id.clone()))),
+                                }
+                                opened.push((index, fs));
+                            }
                             (None, Some(kind)) if fs::may_hold_a_root(kind) => errors.push(ErrorReport::text(
                                 Layer::Fs,
                                 Some(id.clone()),
@@ -259,17 +321,31 @@ impl<'a> Disk<'a> {
         let mut mounted = Vec::new();
         let mut standalone = Vec::new();
         for (index, fs) in opened {
-            if !matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
-                standalone.push((index, fs));
-                continue;
-            }
-            let id = self.table.volumes[index].id();
+            let volume = &self.table.volumes[index];
+            let (fs, subvolume) = if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
+                (fs, None)
+            } else {
+                match self.os_subvolume(volume, fs.as_ref()) {
+                    Ok(Some((sub, path))) => (sub, Some(path)),
+                    Ok(None) => {
+                        standalone.push((index, fs));
+                        continue;
+                    }
+                    Err(e) => {
+                        errors.push(ErrorReport::from_error(&e, Some(volume.id())));
+                        standalone.push((index, fs));
+                        continue;
+                    }
+                }
+            };
+            let id = volume.id();
             let (view, mounts, problems) = self.assemble(fs, &probes);
             errors.extend(problems.into_iter().map(|p| ErrorReport { volume: Some(id.clone()), ..p }));
             let mut root = RootScan::scan(view.as_ref(), &self.budget);
             errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
             mounted.extend(mounts.iter().map(|(i, _)| *i));
             root.mounts = mounts.into_iter().map(|(_, m)| m).collect();
+            root.subvolume = subvolume;
             roots.push((index, id, root));
         }
         for (index, fs) in standalone.into_iter().filter(|(i, _)| !mounted.contains(i)) {
@@ -307,6 +383,7 @@ impl<'a> Disk<'a> {
                     os: os_report(root.os.as_ref()?),
                     kernels: root.kernels.clone(),
                     package_databases: root.databases(),
+                    subvolume: root.subvolume.clone(),
                     mounts: root.mounts.clone(),
                 })
             })
@@ -370,6 +447,8 @@ pub struct RootScan {
     pub errors: Vec<Error>,
     /// Volumes mounted into this root by its fstab.
     pub mounts: Vec<MountReport>,
+    /// The subvolume holding the root, when it is not the volume's default one.
+    pub subvolume: Option<String>,
 }
 
 impl RootScan {
@@ -393,7 +472,7 @@ impl RootScan {
         for inv in &inventories {
             errors.extend(inv.errors.iter());
         }
-        RootScan { os, kernels, inventories, errors, mounts: Vec::new() }
+        RootScan { os, kernels, inventories, errors, mounts: Vec::new(), subvolume: None }
     }
 
     /// Package databases with their counts.

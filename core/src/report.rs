@@ -79,6 +79,9 @@ pub struct VolumeReport {
     pub uuid: Option<String>,
     /// Why the volume could not be read, if it could not.
     pub error: Option<String>,
+    /// The filesystem's subvolumes (btrfs), with their paths from the top level.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subvolumes: Vec<crate::fs::Subvolume>,
 }
 
 /// A root filesystem with an operating system.
@@ -92,6 +95,9 @@ pub struct TargetReport {
     pub kernels: Vec<String>,
     /// Package databases found, with their package counts.
     pub package_databases: Vec<DatabaseReport>,
+    /// The subvolume the root is in, when it is not the volume's default one (btrfs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subvolume: Option<String>,
     /// Volumes mounted into this root by its fstab.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountReport>,
@@ -106,6 +112,9 @@ pub struct MountReport {
     pub volume: String,
     /// The fstab device field that named it.
     pub spec: String,
+    /// The subvolume mounted (fstab's `subvol=`/`subvolid=`), for btrfs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subvolume: Option<String>,
 }
 
 /// A package database found on a root.

@@ -124,6 +124,14 @@ fn package_db(format: DbFormat, data: &[u8]) {
     let _ = format.read(&data, None, "fuzz", &budget());
 }
 
+/// btrfs on a bare volume (checksums pass under `cfg(fuzzing)`), with its subvolumes.
+pub fn btrfs(data: &[u8]) {
+    if let Ok(fs) = coldscan_core::fs::btrfs::Btrfs::open(data, &budget()) {
+        let _ = fs.subvolumes();
+        walk(&fs);
+    }
+}
+
 /// rpm BerkeleyDB `Packages`.
 pub fn bdb(data: &[u8]) {
     package_db(DbFormat::RpmBdb, data);

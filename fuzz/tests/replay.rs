@@ -6,12 +6,13 @@ use std::path::Path;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 15] = [
+const TARGETS: [(&str, Target); 16] = [
     ("image", coldscan_fuzz::image),
     ("pipeline", coldscan_fuzz::pipeline),
     ("volume", coldscan_fuzz::volume),
     ("ext4", coldscan_fuzz::ext4),
     ("xfs", coldscan_fuzz::xfs),
+    ("btrfs", coldscan_fuzz::btrfs),
     ("bdb", coldscan_fuzz::bdb),
     ("sqlite", coldscan_fuzz::sqlite),
     ("ndb", coldscan_fuzz::ndb),

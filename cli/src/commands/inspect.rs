@@ -70,6 +70,14 @@ fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
             or_dash(v.uuid.as_deref())
         )?;
     }
+    for v in r.volumes.iter().filter(|v| !v.subvolumes.is_empty()) {
+        let list: Vec<String> = v
+            .subvolumes
+            .iter()
+            .map(|s| format!("{} (id {}){}", s.path, s.id, if s.default { ", default" } else { "" }))
+            .collect();
+        writeln!(out, "Subvolumes of {}: {}", v.id, list.join("; "))?;
+    }
     writeln!(out)?;
     if r.targets.is_empty() {
         writeln!(out, "No operating system found.")?;
@@ -87,8 +95,12 @@ fn write_table(r: &InspectReport, out: &mut dyn Write) -> std::io::Result<()> {
             os.source
         )?;
         writeln!(out, "  kernels: {}", if t.kernels.is_empty() { "-".to_string() } else { t.kernels.join(", ") })?;
+        if let Some(sub) = &t.subvolume {
+            writeln!(out, "  subvolume: {sub}")?;
+        }
         for m in &t.mounts {
-            writeln!(out, "  mount: {} on {} ({})", m.volume, m.path, m.spec)?;
+            let sub = m.subvolume.as_deref().map(|s| format!(", subvolume {s}")).unwrap_or_default();
+            writeln!(out, "  mount: {} on {} ({}{sub})", m.volume, m.path, m.spec)?;
         }
         for d in &t.package_databases {
             writeln!(out, "  packages: {} {} ({}, {})", d.packages, d.db, d.format, d.path)?;

@@ -62,8 +62,14 @@ fn read_database(
         budget,
     )?;
     errors.extend(inv.errors.iter().map(|e| ErrorReport::from_error(&e, None)));
-    let root =
-        RootScan { os: None, kernels: Vec::new(), inventories: vec![inv], errors: Vec::new(), mounts: Vec::new() };
+    let root = RootScan {
+        os: None,
+        kernels: Vec::new(),
+        inventories: vec![inv],
+        errors: Vec::new(),
+        mounts: Vec::new(),
+        subvolume: None,
+    };
     Ok(root.package_target(String::from("whole")))
 }
 

@@ -169,6 +169,58 @@ pub fn walk(fs: &dyn FileSystem) -> Vec<Walked> {
     out
 }
 
+/// One row of a tree manifest (`testdata/manifest.py`): type letter, mode, size, sha256 or
+/// link target.
+pub type Expected = (String, u32, u64, String);
+
+/// A manifest file written by `testdata/manifest.py`: path → row.
+pub fn read_manifest(path: &Path) -> std::collections::BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(|l| {
+            let t: Vec<&str> = l.split('\t').collect();
+            let mode = u32::from_str_radix(t[2], 8).unwrap();
+            (t[0].to_string(), (t[1].to_string(), mode, t[3].parse().unwrap(), t[4].to_string()))
+        })
+        .collect()
+}
+
+/// Everything below the root of `fs`, read through coldscan, as manifest rows (every regular
+/// file hashed whole).
+pub fn as_manifest(fs: &dyn FileSystem) -> std::collections::BTreeMap<String, Expected> {
+    let mut ours = std::collections::BTreeMap::new();
+    for n in walk(fs) {
+        let (kind, what) = match n.file_type {
+            FileType::Regular => ("f", sha256_through(fs, n.node)),
+            FileType::Directory => ("d", String::from("-")),
+            FileType::Symlink => ("l", String::from_utf8(fs.read_link(n.node).unwrap()).unwrap()),
+            _ => ("o", String::from("-")),
+        };
+        let size = if matches!(kind, "f" | "l") { n.size } else { 0 };
+        ours.insert(n.path, (kind.to_string(), u32::from(n.mode), size, what));
+    }
+    ours
+}
+
+/// Asserts that `ours` holds exactly the rows of `want` (`what` names the image in messages).
+pub fn assert_same_tree(
+    what: &str,
+    ours: &std::collections::BTreeMap<String, Expected>,
+    want: &std::collections::BTreeMap<String, Expected>,
+) {
+    for (path, expected) in want {
+        assert_eq!(ours.get(path), Some(expected), "{what}: {path}");
+    }
+    let extra: Vec<&String> = ours.keys().filter(|p| !want.contains_key(*p)).take(5).collect();
+    assert!(extra.is_empty(), "{what}: coldscan lists entries the tree does not have: {extra:?}");
+}
+
+/// The btrfs fixtures (`testdata/make-btrfs.sh`).
+pub fn btrfs_fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    built_by("make-btrfs.sh", "generated-btrfs", &DIR)
+}
+
 /// sha256 of a whole file read through coldscan in 1 MiB pieces.
 pub fn sha256_through(fs: &dyn FileSystem, node: NodeId) -> String {
     let file = fs.open_file(node).unwrap();

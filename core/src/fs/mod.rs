@@ -4,6 +4,7 @@
 //! A filesystem hands out nodes (inode numbers for ext4), their metadata, streaming directory
 //! listings (no listing is ever collected in memory by the core) and files as [`ReadAt`]s.
 
+pub mod btrfs;
 pub mod ext4;
 pub mod fstab;
 pub mod mount;
@@ -18,6 +19,7 @@ use crate::budget::Budget;
 use crate::error::Result;
 use crate::io::ReadAt;
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 /// A node (inode) number.
@@ -99,6 +101,17 @@ pub enum Walk {
     Stop,
 }
 
+/// A subvolume of a filesystem that has them (btrfs).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Subvolume {
+    /// Subvolume id.
+    pub id: u64,
+    /// Path from the top level.
+    pub path: String,
+    /// Whether it is the default subvolume (the one a plain mount gives).
+    pub default: bool,
+}
+
 /// The layer boundary between filesystems and everything that reads files.
 pub trait FileSystem {
     /// Filesystem name (`ext2`, `ext3`, `ext4`, `xfs`).
@@ -119,6 +132,17 @@ pub trait FileSystem {
 
     /// The contents of regular file `node` as random-access bytes.
     fn open_file(&self, node: NodeId) -> Result<Box<dyn ReadAt + '_>>;
+
+    /// The subvolumes of the filesystem (none for filesystems without them).
+    fn subvolumes(&self) -> Result<Vec<Subvolume>> {
+        Ok(Vec::new())
+    }
+
+    /// Problems met opening the filesystem that did not stop it (a damaged superblock copy,
+    /// checksums that cannot be verified).
+    fn warnings(&self) -> &[crate::error::Error] {
+        &[]
+    }
 
     /// The entry `name` in directory `dir`, if any.
     fn lookup(&self, dir: NodeId, name: &[u8]) -> Result<Option<NodeId>> {
@@ -143,6 +167,7 @@ pub fn open<'a, R: ReadAt + 'a>(
     Ok(match probe.kind {
         "ext2" | "ext3" | "ext4" => Some(Box::new(ext4::Ext4::open(volume, budget)?)),
         "xfs" => Some(Box::new(xfs::Xfs::open(volume, budget)?)),
+        "btrfs" => Some(Box::new(btrfs::Btrfs::open(volume, budget)?)),
         _ => None,
     })
 }
@@ -150,7 +175,21 @@ pub fn open<'a, R: ReadAt + 'a>(
 /// Whether a filesystem of `kind` (as [`probe`] names it) may hold an operating system or its
 /// packages: a volume of such a kind that coldscan cannot open leaves the scan incomplete.
 pub fn may_hold_a_root(kind: &str) -> bool {
-    matches!(kind, "btrfs" | "crypto_LUKS" | "squashfs")
+    matches!(kind, "crypto_LUKS" | "squashfs")
+}
+
+/// Opens subvolume `select` of the filesystem on `volume` as its root, for the kinds that have
+/// subvolumes (btrfs); `Ok(None)` for the others.
+pub fn open_subvolume<'a, R: ReadAt + 'a>(
+    volume: R,
+    probe: &FsProbe,
+    budget: &Budget,
+    select: btrfs::SubvolumeSelector<'_>,
+) -> Result<Option<Box<dyn FileSystem + 'a>>> {
+    Ok(match probe.kind {
+        "btrfs" => Some(Box::new(btrfs::Btrfs::open_subvolume(volume, budget, select)?)),
+        _ => None,
+    })
 }
 
 /// Reads a whole small file, refusing one larger than `max` bytes; the buffer is charged to

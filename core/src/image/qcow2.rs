@@ -54,7 +54,7 @@ impl ChunkMap for Qcow2Map {
             return Ok(Chunk::Backing);
         }
         let cluster = 1u64 << self.cluster_bits;
-        if l2_table % cluster != 0 || !fits(l2_table, cluster, self.file_size) {
+        if !l2_table.is_multiple_of(cluster) || !fits(l2_table, cluster, self.file_size) {
             return Err(err(l1_at, ErrorKind::Corrupt("L1 entry points outside the file or off a cluster boundary")));
         }
         let l2_at = l2_table + l2_index * 8;
@@ -75,7 +75,7 @@ impl ChunkMap for Qcow2Map {
         if host == 0 {
             return Ok(Chunk::Backing);
         }
-        if host % cluster != 0 {
+        if !host.is_multiple_of(cluster) {
             return Err(err(l2_at, ErrorKind::Corrupt("L2 entry off a cluster boundary")));
         }
         Ok(Chunk::Raw(host))
@@ -125,7 +125,7 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
     if l1_size < needed || l1_size > (32 << 20) / 8 {
         return Err(err(36, ErrorKind::Corrupt("L1 table size does not match the disk size")));
     }
-    if !fits(l1_offset, l1_size * 8, file.size()) || l1_offset % 8 != 0 {
+    if !fits(l1_offset, l1_size * 8, file.size()) || !l1_offset.is_multiple_of(8) {
         return Err(err(40, ErrorKind::Corrupt("L1 table lies outside the file")));
     }
     let backing = match (be64(&h, 8), be32(&h, 16)) {

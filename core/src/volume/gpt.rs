@@ -151,7 +151,7 @@ fn read_header(disk: &dyn ReadAt, sector: u32, lba: u64) -> Result<Option<Header
         return Err(err(offset + HDR_FIRST_USABLE as u64, ErrorKind::Corrupt("GPT usable range")));
     }
     let entry_size = le::u32(buf, HDR_ENTRY_SIZE);
-    if !(128..=MAX_ENTRY_SIZE).contains(&entry_size) || entry_size % 8 != 0 {
+    if !(128..=MAX_ENTRY_SIZE).contains(&entry_size) || !entry_size.is_multiple_of(8) {
         return Err(err(offset + HDR_ENTRY_SIZE as u64, ErrorKind::Corrupt("GPT entry size")));
     }
     let num_entries = le::u32(buf, HDR_NUM_ENTRIES);

@@ -422,7 +422,7 @@ pub fn for_each_blob(
         };
         let mut cols: [(u64, core::ops::Range<usize>); 2] = Default::default();
         match columns(rec, 2, &mut cols) {
-            Some(2) if cols[1].0 >= 12 && cols[1].0 % 2 == 0 => visit(Ok((&rec[cols[1].1.clone()], at))),
+            Some(2) if cols[1].0 >= 12 && cols[1].0.is_multiple_of(2) => visit(Ok((&rec[cols[1].1.clone()], at))),
             _ => visit(Err(err(at, ErrorKind::Corrupt("Packages row without a blob")))),
         }
     })
