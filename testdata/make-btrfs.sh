@@ -27,21 +27,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/generated-btrfs}
-stamp="$out/.stamp"
 shared_ndb=$here/../../shared/testdata-real/rpmdb/sle15-bci-ndb-head/Packages.db
-want=$( (cat "$0" "$here/manifest.py"; [[ -f $shared_ndb ]] && echo with-ndb) | sha256sum | cut -c1-16)
-mkdir -p "$(dirname "$out")"
-exec 9>"$out.lock"
-flock 9
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
-fi
-"$here/make-images.sh" >/dev/null
+want=$( (cat "$0" "$here/fixture-lib.sh" "$here/manifest.py"; [[ -f $shared_ndb ]] && echo with-ndb) | sha256sum | cut -c1-16)
+. "$here/fixture-lib.sh"
+begin_fixtures "$out" "$want"
 gen="$here/generated"
 tree="$gen/tree"
-rm -rf "$out"
-mkdir -p "$out"
-cd "$out"
 mnt=$(mktemp -d)
 trap 'umount -R "$mnt" 2>/dev/null || true; rmdir "$mnt" 2>/dev/null || true' EXIT
 
@@ -201,5 +192,5 @@ mount -o loop,subvol=home fedora.img "$mnt/home"
 manifest "$mnt" > fedora.manifest.tsv
 umount -R "$mnt"
 
-echo "$want" > "$stamp"
+finish_fixtures "$out" "$want"
 echo "btrfs fixtures ready in $out"

@@ -23,19 +23,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/generated-lvm}
-stamp="$out/.stamp"
-want=$(sha256sum "$0" | cut -c1-16)
-mkdir -p "$(dirname "$out")"
-exec 9>"$out.lock"
-flock 9
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
-fi
-"$here/make-images.sh" >/dev/null
+want=$(cat "$0" "$here/fixture-lib.sh" | sha256sum | cut -c1-16)
+. "$here/fixture-lib.sh"
+begin_fixtures "$out" "$want"
+mkdir -p lock
 gen="$here/generated"
-rm -rf "$out"
-mkdir -p "$out/lock"
-cd "$out"
 export LVM_SUPPRESS_FD_WARNINGS=1 TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1 E2FSPROGS_FAKE_TIME=1700000000 MTOOLS_SKIP_CHECK=1
 mib=$((1024 * 1024))
 
@@ -190,5 +182,5 @@ rm -rf "$root" "$var" "$boot" lock
 qemu-img convert -f raw -O qcow2 rhel.raw rhel.qcow2
 qemu-img compare -q -f raw -F qcow2 rhel.raw rhel.qcow2
 
-echo "$want" > "$stamp"
+finish_fixtures "$out" "$want"
 echo "LVM fixtures ready in $out"

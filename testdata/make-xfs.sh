@@ -24,19 +24,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/generated-xfs}
-stamp="$out/.stamp"
-want=$(cat "$0" "$here/manifest.py" | sha256sum | cut -c1-16)
-mkdir -p "$(dirname "$out")"
-exec 9>"$out.lock"
-flock 9
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-  exit 0
-fi
-"$here/make-images.sh" >/dev/null
+want=$(cat "$0" "$here/fixture-lib.sh" "$here/manifest.py" | sha256sum | cut -c1-16)
+. "$here/fixture-lib.sh"
+begin_fixtures "$out" "$want"
 tree="$here/generated/tree"
-rm -rf "$out"
-mkdir -p "$out"
-cd "$out"
 
 # mkfs.xfs refuses filesystems under 300 MB unless run as xfstests does.
 export TEST_DIR=1 TEST_DEV=1 QA_CHECK_FS=1
@@ -170,5 +161,5 @@ trap - EXIT
 formats kernel-v5.img / /big /frag/a.bin /frag/b.bin /sparse-5g.bin /prealloc.bin /long-link /longest-link /short-link \
   > kernel-v5.formats.tsv
 
-echo "$want" > "$stamp"
+finish_fixtures "$out" "$want"
 echo "XFS fixtures ready in $out"

@@ -16,19 +16,12 @@ mod common;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::Budget;
-use common::counting::{measure, Counting};
+use common::counting::{measure, serial, Counting};
 use common::*;
 use std::collections::BTreeMap;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The counting allocator sees every thread: tests of this binary run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// NAME.proof: what dump-tree/dump-super counted.
 fn proof(name: &str) -> BTreeMap<String, u64> {

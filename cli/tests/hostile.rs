@@ -13,7 +13,7 @@ use coldscan_core::inspect::Disk;
 use coldscan_core::pkg::rpm::header::Header;
 use coldscan_core::pkg::DbFormat;
 use coldscan_core::{Budget, ReadAt};
-use common::counting::{measure, Counting};
+use common::counting::{measure, serial, Counting};
 use common::*;
 use std::io::Read;
 use std::path::PathBuf;
@@ -21,13 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The counting allocator sees every thread: tests of this binary run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A reader that counts the bytes read through it.
 struct Counted<R> {

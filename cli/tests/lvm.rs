@@ -19,7 +19,7 @@ use coldscan_core::fs::resolve;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
-use common::counting::{measure, Counting};
+use common::counting::{measure, serial, Counting};
 use common::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -27,13 +27,6 @@ use std::process::Command;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The counting allocator sees every thread: tests of this binary run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn sha256_of(r: &dyn ReadAt) -> String {
     let mut h = Sha256::new();

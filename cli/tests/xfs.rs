@@ -17,7 +17,7 @@ use coldscan_core::fs::FileSystem;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::Budget;
-use common::counting::{measure, Counting};
+use common::counting::{measure, serial, Counting};
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -25,13 +25,6 @@ use std::path::Path;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// The counting allocator sees every thread: tests of this binary run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn manifest(name: &str) -> BTreeMap<String, Expected> {
     read_manifest(&xfs_fixtures().join(format!("{name}.manifest.tsv")))

@@ -34,3 +34,10 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
     let left = LIVE.load(Ordering::Relaxed).saturating_sub(baseline);
     (value, peak, left)
 }
+
+/// The counting allocator sees every thread of a test binary: tests that measure take this
+/// guard so that they run one at a time.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -83,6 +83,13 @@ pub struct Metadata {
     pub nlink: u32,
 }
 
+impl Metadata {
+    /// The metadata of `node` from the Unix fields its inode stores (the type from the mode).
+    pub fn unix(node: NodeId, mode: u16, uid: u32, gid: u32, size: u64, mtime: i64, nlink: u32) -> Self {
+        Metadata { node, file_type: FileType::from_mode(mode), mode, uid, gid, size, mtime, nlink }
+    }
+}
+
 /// One directory entry, borrowed from the directory block being read.
 #[derive(Debug, Clone, Copy)]
 pub struct DirEntry<'a> {

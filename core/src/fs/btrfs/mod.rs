@@ -586,16 +586,7 @@ impl<R: ReadAt> FileSystem for Btrfs<R> {
 
     fn metadata(&self, node: NodeId) -> Result<Metadata> {
         let i = self.inode(node)?;
-        Ok(Metadata {
-            node,
-            file_type: FileType::from_mode(i.mode as u16),
-            mode: i.mode as u16,
-            uid: i.uid,
-            gid: i.gid,
-            size: i.size,
-            mtime: i.mtime,
-            nlink: i.nlink,
-        })
+        Ok(Metadata::unix(node, i.mode as u16, i.uid, i.gid, i.size, i.mtime, i.nlink))
     }
 
     fn read_dir(&self, dir: NodeId, visit: &mut dyn FnMut(DirEntry<'_>) -> Result<Walk>) -> Result<()> {

@@ -191,16 +191,7 @@ impl<R: ReadAt> FileSystem for Xfs<R> {
 
     fn metadata(&self, node: NodeId) -> Result<Metadata> {
         let i = self.read_inode(node)?;
-        Ok(Metadata {
-            node,
-            file_type: FileType::from_mode(i.mode),
-            mode: i.mode,
-            uid: i.uid,
-            gid: i.gid,
-            size: i.size,
-            mtime: i.mtime,
-            nlink: i.nlink,
-        })
+        Ok(Metadata::unix(node, i.mode, i.uid, i.gid, i.size, i.mtime, i.nlink))
     }
 
     fn read_dir(&self, dir: NodeId, visit: &mut dyn FnMut(DirEntry<'_>) -> Result<Walk>) -> Result<()> {
