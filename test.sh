@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 testdata/install-tools.sh
+testdata/install-validators.sh
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --all-targets -- -D warnings
@@ -18,7 +19,15 @@ testdata/make-images.sh
 testdata/make-xfs.sh
 testdata/make-lvm.sh
 testdata/make-btrfs.sh
-cargo test --workspace
+cargo test --workspace --exclude coldscan-gui
+# The desktop app: logic tests without a display, then image snapshots on Mesa's software
+# Vulkan driver (installed by install-tools.sh).
+cargo test -p coldscan-gui --features snapshot-tests
+# The CLI and the app on the other desktop platforms: Windows executables are linked (mingw-w64),
+# macOS is type-checked (no SDK here).
+rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin
+cargo build --target x86_64-pc-windows-gnu -p coldscan -p coldscan-gui
+cargo check --target x86_64-apple-darwin -p coldscan -p coldscan-gui
 # Every committed fuzz corpus and crash file, and the shared repros, through their targets.
 CARGO_TARGET_DIR=target/fuzz cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 CARGO_TARGET_DIR=target/fuzz cargo test --manifest-path fuzz/Cargo.toml

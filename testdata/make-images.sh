@@ -2,7 +2,10 @@
 # Builds coldscan's test images with real tools (sfdisk, mkfs.ext2/3/4 -d, mkfs.vfat, mcopy,
 # e2fsck -D). Idempotent: rebuilds only when this script changed since the last build.
 #
-#   testdata/make-images.sh [OUTDIR]        (default: testdata/generated)
+#   testdata/make-images.sh [--sample] [OUTDIR]        (default: testdata/generated)
+#
+# With --sample only the README's sample image (and the rpm databases it is made from) is
+# built: seconds instead of minutes; a later full build completes the rest.
 #
 # Needs: util-linux (sfdisk, mkswap), e2fsprogs, dosfstools, mtools, python3.
 # Images (all sparse):
@@ -35,6 +38,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+sample_only=0
+if [[ ${1:-} == --sample ]]; then
+  sample_only=1
+  shift
+fi
 out=${1:-$here/generated}
 stamp="$out/.stamp"
 want=$(cat "$0" "$here"/rpm/* | sha256sum | cut -c1-16)
@@ -42,7 +50,8 @@ mkdir -p "$(dirname "$out")"
 # Test binaries run in parallel: one builds, the others wait for it.
 exec 9>"$out.lock"
 flock 9
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+# A full build serves both modes; a sample-only build serves only --sample.
+if [[ -f $stamp && ($(cat "$stamp") == "$want" || ($sample_only == 1 && $(cat "$stamp") == "$want-sample")) ]]; then
   exit 0
 fi
 rm -rf "$out"
@@ -104,6 +113,7 @@ part() {
 }
 ext_common=(-q -F -U 6f0c2a1e-1d7c-4b8e-9a61-3c2d1e0f9a01 -E root_owner=0:0,hash_seed=2b1f7e54-3c9a-4d2e-8f10-6a5b4c3d2e1f)
 
+if ((!sample_only)); then
 # ---- bare filesystems -------------------------------------------------------------------
 mkfs.ext4 "${ext_common[@]}" -L bare -b 4096 -d "$tree" bare-ext4.img 64M
 
@@ -195,6 +205,8 @@ SF
 read -r s n < <(part big-sparse.raw raw1)
 mkfs.ext4 "${ext_common[@]}" -L big -E offset=$((s * 512)) -d "$tree" big-sparse.raw $((n / 2))k
 
+fi
+
 # ---- rpm databases written by rpm itself ------------------------------------------------------
 mkdir -p rpm-build rpmdb
 python3 "$here/rpm/gen-spec.py" 2000 > rpm-build/fixture.spec
@@ -266,6 +278,12 @@ read -r s n < <(part sample.img img1)
 mkfs.ext4 "${ext_common[@]}" -L alpine -E offset=$((s * 512)) -d alpine-root sample.img $((n / 2))k
 read -r s n < <(part sample.img img2)
 mkfs.ext4 "${ext_common[@]}" -L rocky -E offset=$((s * 512)) -d "$rpmroot" sample.img $((n / 2))k
+
+if ((sample_only)); then
+  echo "$want-sample" > "$stamp"
+  echo "sample image ready in $out"
+  exit 0
+fi
 
 # ---- every container format ------------------------------------------------------------------
 mkdir -p containers

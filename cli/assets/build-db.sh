@@ -6,7 +6,8 @@
 #
 # DB_BUILDER names a built coldscan-db-builder to use (default: cargo run --release).
 # Source commits and dates are those of ../shared/vuln-list/BULK.md, the subset's
-# PROVENANCE.tsv and the OSV snapshot.
+# PROVENANCE.tsv and the OSV snapshot. Families read only from the subset's samples (Debian,
+# Ubuntu, Oracle, Photon) are marked --partial: a scan of them is never "complete".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=$root/../shared
@@ -36,4 +37,5 @@ subset=$shared/vuln-list/vuln-list-subset.tar.gz
   --source "nvd=aquasecurity/vuln-list-nvd@1fe9cac" \
   --source "redhat=aquasecurity/vuln-list-redhat@88d1bfc" \
   --source "osv=AlmaLinux/osv-database@948f47a,2026-08-21" \
+  --partial debian --partial ubuntu --partial oracle --partial photon \
   --built-at "$built_at" --out "$out"

@@ -4,9 +4,12 @@
 //! for a scan the findings as CycloneDX vulnerabilities affecting those components.
 
 use coldscan_core::report::{OsReport, PackageReport, PackageTargetReport};
+use cyclonedx_bom::external_models::date_time::DateTime;
 use cyclonedx_bom::models::bom::Bom;
 use cyclonedx_bom::models::component::{Classification, Component, Components};
+use cyclonedx_bom::models::license::{License, LicenseChoice, Licenses};
 use cyclonedx_bom::models::metadata::Metadata;
+use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::{Tool, Tools};
 use cyclonedx_bom::models::vulnerability::{Vulnerabilities, Vulnerability};
 use cyclonedx_bom::models::vulnerability_rating::{
@@ -56,13 +59,20 @@ pub fn packages_bom(subject: &str, targets: &[PackageTargetReport]) -> Bom {
                 Classification::OperatingSystem,
                 &os.family,
                 os.version_id.as_deref().unwrap_or(""),
-                Some(format!("os:{}", target.volume)),
+                Some(format!("os-{t}")),
             );
             c.description = os.pretty_name.as_deref().map(NormalizedString::new);
             components.push(c);
         }
         for (i, p) in target.packages.iter().enumerate() {
-            let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(format!("pkg:{t}:{i}")));
+            let mut c =
+                Component::new(Classification::Library, &p.name, &p.version, Some(format!("component-{t}-{i}")));
+            // rpm and dpkg write free-form licence names (`GPLv2+`, `MIT and BSD`): named licences.
+            c.licenses = p
+                .license
+                .as_deref()
+                .filter(|l| !l.is_empty())
+                .map(|l| Licenses(vec![LicenseChoice::License(License::named_license(l))]));
             c.purl = purl(p, os).and_then(|u| Purl::from_str(&u).ok());
             c.publisher = p.vendor.as_deref().map(NormalizedString::new);
             components.push(c);
@@ -72,6 +82,7 @@ pub fn packages_bom(subject: &str, targets: &[PackageTargetReport]) -> Bom {
     Bom {
         spec_version: SpecVersion::V1_5,
         metadata: Some(Metadata {
+            timestamp: DateTime::now().ok(),
             component: Some(subject),
             tools: Some(Tools::List(vec![Tool::new("coldscan", "coldscan", env!("CARGO_PKG_VERSION"))])),
             ..Metadata::default()
@@ -116,10 +127,24 @@ pub fn scan_bom(report: &coldscan_core::report::ScanReport) -> Bom {
                 None::<ScoreMethod>,
             )]));
             vuln.vulnerability_targets =
-                Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(format!("pkg:{ti}:{pi}"))]));
+                Some(VulnerabilityTargets(vec![VulnerabilityTarget::new(format!("component-{ti}-{pi}"))]));
             vulnerabilities.push(vuln);
         }
     }
     bom.vulnerabilities = Some(Vulnerabilities(vulnerabilities));
+    // The scan's verdict, warnings and errors travel with the BOM as properties.
+    let mut properties =
+        vec![Property::new("coldscan:scan:complete", if report.scan.complete { "true" } else { "false" })];
+    properties
+        .extend(report.scan.incomplete_reasons.iter().map(|r| Property::new("coldscan:scan:incomplete-reason", r)));
+    properties.extend(report.errors.iter().map(|e| {
+        Property::new(
+            format!("coldscan:{}", e.level),
+            &format!("[{}] {}", e.volume.as_deref().unwrap_or("image"), e.message),
+        )
+    }));
+    if let Some(metadata) = bom.metadata.as_mut() {
+        metadata.properties = Some(Properties(properties));
+    }
     bom
 }

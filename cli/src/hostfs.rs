@@ -6,10 +6,61 @@
 use crate::source::FileSource;
 use coldscan_core::fs::{DirEntry, FileSystem, FileType, Metadata, NodeId, Walk};
 use coldscan_core::{Error, ErrorKind, Layer, ReadAt, Result};
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+
+/// A file name's bytes (on Windows, its UTF-8 form: names there are UTF-16).
+fn name_bytes(name: &OsStr) -> Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        Cow::Borrowed(std::os::unix::ffi::OsStrExt::as_bytes(name))
+    }
+    #[cfg(not(unix))]
+    {
+        Cow::Owned(name.to_string_lossy().into_owned().into_bytes())
+    }
+}
+
+/// A file name from its bytes.
+fn name_from_bytes(bytes: &[u8]) -> OsString {
+    #[cfg(unix)]
+    {
+        <OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes).to_os_string()
+    }
+    #[cfg(not(unix))]
+    {
+        OsString::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+/// Unix metadata of a host file; on Windows, a mode made from its type and read-only flag.
+fn unix_fields(m: &std::fs::Metadata) -> (u16, u32, u32, i64, u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (m.mode() as u16, m.uid(), m.gid(), m.mtime(), m.nlink() as u32)
+    }
+    #[cfg(not(unix))]
+    {
+        let mode = if m.is_dir() {
+            0o040755
+        } else if m.file_type().is_symlink() {
+            0o120777
+        } else if m.permissions().readonly() {
+            0o100444
+        } else {
+            0o100644
+        };
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        (mode, 0, 0, mtime, 1)
+    }
+}
 
 /// A host directory tree; node ids index the paths met so far.
 #[derive(Debug)]
@@ -55,18 +106,9 @@ impl FileSystem for HostDir {
     }
 
     fn metadata(&self, node: NodeId) -> Result<Metadata> {
-        use std::os::unix::fs::MetadataExt;
         let m = std::fs::symlink_metadata(self.path(node)?).map_err(|e| io_error(&e))?;
-        Ok(Metadata {
-            node,
-            file_type: FileType::from_mode(m.mode() as u16),
-            mode: m.mode() as u16,
-            uid: m.uid(),
-            gid: m.gid(),
-            size: m.size(),
-            mtime: m.mtime(),
-            nlink: m.nlink() as u32,
-        })
+        let (mode, uid, gid, mtime, nlink) = unix_fields(&m);
+        Ok(Metadata { node, file_type: FileType::from_mode(mode), mode, uid, gid, size: m.len(), mtime, nlink })
     }
 
     fn read_dir(&self, dir: NodeId, visit: &mut dyn FnMut(DirEntry<'_>) -> Result<Walk>) -> Result<()> {
@@ -80,7 +122,8 @@ impl FileSystem for HostDir {
         for entry in std::fs::read_dir(&path).map_err(|e| io_error(&e))? {
             let entry = entry.map_err(|e| io_error(&e))?;
             let node = self.node(entry.path());
-            if visit(DirEntry { name: entry.file_name().as_bytes(), node })? == Walk::Stop {
+            let name = entry.file_name();
+            if visit(DirEntry { name: &name_bytes(&name), node })? == Walk::Stop {
                 break;
             }
         }
@@ -94,7 +137,7 @@ impl FileSystem for HostDir {
             // The root's parent is the root: `..` never leaves the tree.
             b".." if dir == 0 => path,
             b".." => path.parent().map_or(path.clone(), Path::to_path_buf),
-            _ => path.join(OsStr::from_bytes(name)),
+            _ => path.join(name_from_bytes(name)),
         };
         match std::fs::symlink_metadata(&child) {
             Ok(_) => Ok(Some(self.node(child))),
@@ -105,7 +148,7 @@ impl FileSystem for HostDir {
 
     fn read_link(&self, node: NodeId) -> Result<Vec<u8>> {
         let target = std::fs::read_link(self.path(node)?).map_err(|e| io_error(&e))?;
-        Ok(target.as_os_str().as_bytes().to_vec())
+        Ok(name_bytes(target.as_os_str()).into_owned())
     }
 
     fn open_file(&self, node: NodeId) -> Result<Box<dyn ReadAt + '_>> {

@@ -3,7 +3,7 @@
 
 pub mod commands;
 pub mod cyclonedx;
-#[cfg(unix)]
 pub mod hostfs;
 pub mod sarif;
 pub mod source;
+pub mod table;

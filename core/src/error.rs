@@ -94,6 +94,8 @@ pub enum ErrorKind {
     TooLong,
     /// Something the structure needs is not in the image; the text names it.
     Missing(&'static str),
+    /// The scan was cancelled (by the user, or a time limit) before this read.
+    Cancelled,
     /// More errors of one source than an [`ErrorLog`] keeps; this many were not listed.
     MoreErrors {
         /// How many errors were counted but not kept.
@@ -127,6 +129,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::SymlinkLoop => f.write_str("too many levels of symbolic links"),
             ErrorKind::TooLong => f.write_str("name or value too long"),
             ErrorKind::Missing(what) => write!(f, "missing: {what}"),
+            ErrorKind::Cancelled => f.write_str("scan cancelled before this read"),
             ErrorKind::MoreErrors { count } => write!(f, "{count} more errors like the ones above, not listed"),
         }
     }
@@ -154,6 +157,17 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Offset 0 of a structure is a place worth naming; for a path or a limit it means nothing.
+        let about_bytes = matches!(
+            self.kind,
+            ErrorKind::UnexpectedEof { .. }
+                | ErrorKind::BadMagic
+                | ErrorKind::BadChecksum { .. }
+                | ErrorKind::Corrupt(_)
+        );
+        if self.offset == 0 && !about_bytes {
+            return write!(f, "{} ({}): {}", self.layer.as_str(), self.format, self.kind);
+        }
         write!(f, "{} ({}) at offset {:#x}: {}", self.layer.as_str(), self.format, self.offset, self.kind)
     }
 }

@@ -247,13 +247,29 @@ impl<'a> Disk<'a> {
     /// filesystem that holds an OS (with the volumes its fstab mounts) or, standing alone, a
     /// package database.
     pub fn scan(&self) -> DiskScan {
+        self.scan_with(&crate::progress::NoProgress)
+    }
+
+    /// [`Disk::scan`], telling `progress` which volume it reads and what it found.
+    pub fn scan_with(&self, progress: &dyn crate::progress::ProgressSink) -> DiskScan {
+        // A GPT read from its backup was read whole: its warnings are only that. Every other
+        // note of the container or the table means something may be missing.
+        let table_read = self.table.scheme == Scheme::Gpt;
         let mut errors: Vec<ErrorReport> =
-            self.image.warnings.iter().chain(&self.table.warnings).map(|e| ErrorReport::from_error(e, None)).collect();
+            self.image.warnings.iter().map(|e| ErrorReport::from_error(e, None)).collect();
+        errors.extend(self.table.warnings.iter().map(|e| {
+            if table_read && e.format == "gpt" {
+                ErrorReport::warning(e, None)
+            } else {
+                ErrorReport::from_error(e, None)
+            }
+        }));
         let mut volumes = Vec::new();
         let mut probes = Vec::new();
         let mut opened = Vec::new();
         for (index, v) in self.table.volumes.iter().enumerate() {
             let id = v.id();
+            progress.stage(crate::progress::Stage::Volume(&id));
             let mut report = VolumeReport {
                 id: id.clone(),
                 scheme: v.scheme.as_str(),
@@ -342,6 +358,7 @@ impl<'a> Disk<'a> {
             let (view, mounts, problems) = self.assemble(fs, &probes);
             errors.extend(problems.into_iter().map(|p| ErrorReport { volume: Some(id.clone()), ..p }));
             let mut root = RootScan::scan(view.as_ref(), &self.budget);
+            progress.packages_found(&id, root.inventories.iter().map(|i| i.packages.len()).sum());
             errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
             mounted.extend(mounts.iter().map(|(i, _)| *i));
             root.mounts = mounts.into_iter().map(|(_, m)| m).collect();

@@ -38,8 +38,11 @@ pub mod inspect;
 pub mod io;
 pub mod os;
 pub mod pkg;
+pub mod progress;
 pub mod report;
+pub mod scan;
 pub mod version;
+pub mod vex;
 pub mod volume;
 pub mod vulndb;
 

@@ -241,18 +241,59 @@ pub struct ErrorReport {
     pub offset: u64,
     /// One-line description.
     pub message: String,
+    /// `error`: something was not read or not matched, so the scan is incomplete; `warning`:
+    /// worth knowing, but everything was read (a backup GPT used, an end-of-life release).
+    pub level: &'static str,
 }
 
 impl ErrorReport {
-    /// An entry whose message says more than an [`crate::Error`] can (names read from disk).
+    /// An error whose message says more than an [`crate::Error`] can (names read from disk).
     pub fn text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
-        ErrorReport { layer: layer.as_str(), volume, offset: 0, message }
+        ErrorReport { layer: layer.as_str(), volume, offset: 0, message, level: "error" }
     }
 
-    /// The report entry for `e`, met inside `volume` if given.
-    pub fn from_error(e: &crate::Error, volume: Option<String>) -> Self {
-        ErrorReport { layer: e.layer.as_str(), volume, offset: e.offset, message: alloc::format!("{e}") }
+    /// A warning with a message of its own.
+    pub fn warning_text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
+        ErrorReport { level: "warning", ..Self::text(layer, volume, message) }
     }
+
+    /// The report entry for error `e`, met inside `volume` if given.
+    pub fn from_error(e: &crate::Error, volume: Option<String>) -> Self {
+        ErrorReport {
+            layer: e.layer.as_str(),
+            volume,
+            offset: e.offset,
+            message: alloc::format!("{e}"),
+            level: "error",
+        }
+    }
+
+    /// The report entry for `e` when it did not stop anything from being read.
+    pub fn warning(e: &crate::Error, volume: Option<String>) -> Self {
+        ErrorReport { level: "warning", ..Self::from_error(e, volume) }
+    }
+}
+
+/// A finding left out of the report by an ignore rule or a VEX statement, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedReport {
+    /// Vulnerability id.
+    pub id: String,
+    /// Package name.
+    pub package: String,
+    /// `ignored`, `vex_not_affected` or `vex_fixed`.
+    pub reason: &'static str,
+    /// The VEX justification or the ignore rule's expiry.
+    pub justification: Option<String>,
+}
+
+/// Whether a scan looked everywhere (report contract: `scan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanVerdict {
+    /// True only when everything was read and matched against full data.
+    pub complete: bool,
+    /// One short reason per thing that was not, naming the volume or root.
+    pub incomplete_reasons: Vec<String>,
 }
 
 /// Schema id of the scan report (`coldscan scan --format json`).
@@ -273,6 +314,8 @@ pub struct ScanReport {
     pub targets: Vec<ScanTargetReport>,
     /// Problems and warnings.
     pub errors: Vec<ErrorReport>,
+    /// The completeness verdict.
+    pub scan: ScanVerdict,
 }
 
 /// The database a scan used.
@@ -306,6 +349,9 @@ pub struct ScanTargetReport {
     pub packages: Vec<PackageReport>,
     /// Findings, sorted by package then id.
     pub vulnerabilities: Vec<VulnerabilityReport>,
+    /// Findings suppressed by an ignore rule or a VEX statement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<SuppressedReport>,
 }
 
 /// One finding.

@@ -37,6 +37,11 @@ struct Args {
     /// `alpine=vulsio/vuls-data-raw-alpine-secdb@9e13b6c,2025-01-04`); may be repeated.
     #[arg(long = "source", value_name = "NAME=COMMIT,DATE", value_parser = parse_source)]
     sources: Vec<(String, String, String)>,
+    /// A platform family (`debian`, `ubuntu`) whose data given here is a sample or otherwise
+    /// partial, not the publisher's full feed; scans of it are then reported incomplete.
+    /// May be repeated.
+    #[arg(long = "partial", value_name = "FAMILY")]
+    partial: Vec<String>,
     /// Output blob.
     #[arg(long)]
     out: PathBuf,
@@ -124,6 +129,12 @@ fn run(args: &Args) -> Result<(), String> {
         builder.source(name, commit, date);
     }
     let counts = builder.platform_counts();
+    for family in &args.partial {
+        if !counts.keys().any(|p| p.split(' ').next() == Some(family.as_str())) {
+            return Err(format!("--partial {family}: no platform of that family was read"));
+        }
+        builder.partial(family);
+    }
     let built_at = args.built_at.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let blob = builder.finish(&built_at);
     std::fs::write(&args.out, &blob).map_err(|e| format!("{}: {e}", args.out.display()))?;

@@ -1,6 +1,6 @@
 //! `coldscan cat IMAGE PATH`: copy a file out of the image through a fixed-size buffer.
 
-use super::{CommandError, ImageArgs};
+use super::{open_root, CommandError, ImageArgs};
 use coldscan_core::fs::resolve;
 use coldscan_core::inspect::Disk;
 use std::io::Write;
@@ -13,7 +13,7 @@ const CHUNK: usize = 1 << 20;
 pub fn run(args: &ImageArgs, path: &str, volume: Option<&str>, out: &mut dyn Write) -> Result<(), CommandError> {
     let img = args.open()?;
     let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-    let (_, fs) = disk.open_volume(volume)?;
+    let (_, fs) = open_root(&disk, volume)?;
     let node = resolve(fs.as_ref(), path.as_bytes(), true)?;
     let file = fs.open_file(node)?;
     let mut buf = vec![0u8; CHUNK];

@@ -1,31 +1,92 @@
-//! `coldscan db info`: what the bundled (or `--db`) vulnerability database holds.
+//! `coldscan db info`: what the bundled (or `--db`) vulnerability database holds, and how fully
+//! it covers each platform.
 
-use super::CommandError;
-use coldscan_core::vulndb::VulnDb;
+use super::{CommandError, Format};
+use coldscan_core::vulndb::{Coverage, VulnDb};
+use serde::Serialize;
 use std::io::Write;
 
-/// Prints build time, sources, platforms and counts.
-pub fn info(db_bytes: &[u8], out: &mut dyn Write) -> Result<(), CommandError> {
+/// `db info --format json`.
+#[derive(Debug, Serialize)]
+pub struct DbInfo<'a> {
+    /// Build time (RFC 3339).
+    pub built_at: &'a str,
+    /// Size of the blob in bytes.
+    pub size: usize,
+    /// Vulnerabilities described.
+    pub vulnerabilities: usize,
+    /// (platform, package) entries.
+    pub entries: usize,
+    /// Data sources.
+    pub sources: Vec<SourceInfo<'a>>,
+    /// Platforms.
+    pub platforms: Vec<PlatformInfo<'a>>,
+}
+
+/// One source of the DB.
+#[derive(Debug, Serialize)]
+pub struct SourceInfo<'a> {
+    /// Name.
+    pub name: &'a str,
+    /// Commit or snapshot.
+    pub commit: &'a str,
+    /// Date.
+    pub date: &'a str,
+}
+
+/// One platform of the DB.
+#[derive(Debug, Serialize)]
+pub struct PlatformInfo<'a> {
+    /// `debian 12`.
+    pub name: &'a str,
+    /// Packages with advisories.
+    pub packages: u32,
+    /// `full` (the publisher's feed) or `partial` (a sample).
+    pub coverage: &'static str,
+}
+
+/// Prints build time, sources, platforms with their coverage, and counts.
+pub fn info(db_bytes: &[u8], format: Format, out: &mut dyn Write) -> Result<(), CommandError> {
     let db = VulnDb::open(db_bytes)?;
-    let (vulns, entries) = db.counts();
-    writeln!(out, "built:      {}", db.meta.built_at)?;
-    writeln!(out, "size:       {} bytes", db_bytes.len())?;
-    writeln!(out, "entries:    {vulns} vulnerabilities, {entries} (platform, package) entries")?;
+    let (vulnerabilities, entries) = db.counts();
+    let info = DbInfo {
+        built_at: db.meta.built_at,
+        size: db_bytes.len(),
+        vulnerabilities,
+        entries,
+        sources: db.meta.sources.iter().map(|s| SourceInfo { name: s.name, commit: s.commit, date: s.date }).collect(),
+        platforms: db
+            .meta
+            .platforms
+            .iter()
+            .map(|p| PlatformInfo {
+                name: p.name,
+                packages: p.count,
+                coverage: if db.coverage(p.name) == Coverage::Full { "full" } else { "partial" },
+            })
+            .collect(),
+    };
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &info).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "built:      {}", info.built_at)?;
+    writeln!(out, "size:       {} bytes", info.size)?;
+    writeln!(
+        out,
+        "entries:    {} vulnerabilities, {} (platform, package) entries",
+        info.vulnerabilities, info.entries
+    )?;
     writeln!(out, "sources:")?;
-    for s in &db.meta.sources {
+    for s in &info.sources {
         let date = if s.date.is_empty() { String::new() } else { format!(" ({})", s.date) };
         writeln!(out, "  {:<16} {}{date}", s.name, s.commit)?;
     }
     writeln!(out, "platforms:")?;
-    for p in &db.meta.platforms {
-        writeln!(out, "  {:<16} {:>6} packages", p.name, p.count)?;
+    for p in &info.platforms {
+        let coverage = if p.coverage == "full" { "full feed" } else { "partial (a sample)" };
+        writeln!(out, "  {:<16} {:>6} packages  {coverage}", p.name, p.packages)?;
     }
     Ok(())
-}
-
-/// Days since the database was built (for the staleness warning), if its date parses.
-pub fn age_days(db_bytes: &[u8]) -> Option<i64> {
-    let db = VulnDb::open(db_bytes).ok()?;
-    let built = chrono::DateTime::parse_from_rfc3339(db.meta.built_at).ok()?;
-    Some((chrono::Utc::now() - built.with_timezone(&chrono::Utc)).num_days())
 }

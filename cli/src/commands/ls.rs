@@ -102,7 +102,7 @@ pub fn run(
 ) -> Result<(), CommandError> {
     let img = args.open()?;
     let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-    let (_, fs) = disk.open_volume(volume)?;
+    let (_, fs) = super::open_root(&disk, volume)?;
     let fs = fs.as_ref();
     // Like `ls -l`, a symbolic link named on the command line is listed itself.
     let node = resolve(fs, path.as_bytes(), false)?;

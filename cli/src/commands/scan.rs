@@ -1,18 +1,17 @@
-//! `coldscan scan IMAGE|DIR|-`: every root's packages matched against the vulnerability
-//! database; table or JSON (the report contract), severity and unfixed filters, and the
-//! `--exit-code` CI gate (decided in `main`).
+//! `coldscan scan IMAGE…|DIR|-`: reads each image down to its roots, then hands them to the
+//! core's scan API ([`coldscan_core::scan::generate`]), which matches, filters, suppresses and
+//! gives the completeness verdict; this module only presents the report (table, JSON, SARIF,
+//! CycloneDX). Exit statuses are decided in `main`.
 
 use super::{CommandError, ImageArgs};
-use crate::hostfs::HostDir;
-use coldscan_core::detect;
-use coldscan_core::inspect::{os_report, Disk, RootScan};
-use coldscan_core::report::{
-    DbReport, DbSourceReport, ErrorReport, ImageReport, PackageReport, ScanReport, ScanTargetReport,
-    VulnerabilityReport, REPORT_SCHEMA,
-};
+use coldscan_core::inspect::{Disk, DiskScan, RootScan};
+use coldscan_core::progress::{ProgressSink, Stage, Watched};
+use coldscan_core::report::{ErrorReport, ImageReport, ScanReport};
+use coldscan_core::scan::Settings;
 use coldscan_core::vulndb::VulnDb;
-use coldscan_core::Budget;
+use coldscan_core::{Budget, ErrorKind};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The database compiled into the binary (see build.rs and cli/assets/README.md).
 pub static BUNDLED_DB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/coldscan.db"));
@@ -20,23 +19,16 @@ pub static BUNDLED_DB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/coldsca
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ScanFormat {
-    /// Aligned text for people.
+    /// Aligned text for people (warnings on standard error).
     Table,
-    /// JSON (schema `coldscan/report/v1`).
+    /// JSON (schema `coldscan/report/v1`); one document per line for several images.
     Json,
     /// SARIF 2.1.0 (GitHub code scanning and other SARIF consumers).
     Sarif,
     /// CycloneDX 1.5 JSON: components and vulnerabilities.
     Cyclonedx,
-}
-
-/// Validated `scan` options.
-#[derive(Debug, Clone)]
-pub struct ScanOptions {
-    /// Only these severities are kept (empty: all).
-    pub severities: Vec<String>,
-    /// Drop findings without a fix.
-    pub ignore_unfixed: bool,
+    /// CSV: one row per finding (spreadsheets).
+    Csv,
 }
 
 /// The database: the `--db` file's bytes, or the bundled one.
@@ -49,125 +41,155 @@ pub fn load_db(path: Option<&std::path::Path>) -> Result<std::borrow::Cow<'stati
     }
 }
 
-fn db_report(db: &VulnDb<'_>) -> DbReport {
-    DbReport {
-        built_at: db.meta.built_at.to_string(),
-        sources: db
-            .meta
-            .sources
-            .iter()
-            .map(|s| DbSourceReport { name: s.name.into(), commit: s.commit.into(), date: s.date.into() })
-            .collect(),
-    }
+/// Progress on standard error: a spinner naming the stage and the bytes read, hidden when
+/// quiet or when standard error is not a terminal; cancelled by Ctrl-C or a time limit.
+#[derive(Debug)]
+pub struct TerminalProgress {
+    bar: indicatif::ProgressBar,
+    stage: std::sync::Mutex<String>,
+    deadline: Option<std::time::Instant>,
+    interrupted: &'static AtomicBool,
 }
 
-fn target(
-    id: String,
-    root: &RootScan,
-    db: &VulnDb<'_>,
-    budget: &Budget,
-    errors: &mut Vec<ErrorReport>,
-    opts: &ScanOptions,
-) -> Result<ScanTargetReport, CommandError> {
-    let packages: Vec<_> = root.inventories.iter().flat_map(|i| i.packages.as_slice().iter().cloned()).collect();
-    let mut vulnerabilities = Vec::new();
-    if let Some(os) = &root.os {
-        let (findings, warnings) = detect::detect(db, os, &packages, budget)?;
-        errors.extend(warnings.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
-        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        if let Some(date) = detect::past_end_of_life(os, &today) {
-            let name = os
-                .pretty_name
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", os.family, os.version_id.as_deref().unwrap_or("")));
-            errors.push(ErrorReport {
-                layer: "os",
-                volume: Some(id.clone()),
-                offset: 0,
-                message: format!("{name} reached its end of life on {date}: its publisher no longer fixes vulnerabilities in it, and findings may be incomplete"),
-            });
+impl TerminalProgress {
+    /// A progress display (hidden when `quiet` or off a terminal), cancelled once
+    /// `interrupted` is set or `timeout` has passed.
+    pub fn new(quiet: bool, timeout: Option<std::time::Duration>, interrupted: &'static AtomicBool) -> Self {
+        use std::io::IsTerminal;
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        };
+        TerminalProgress {
+            bar,
+            stage: std::sync::Mutex::new(String::new()),
+            deadline: timeout.map(|t| std::time::Instant::now() + t),
+            interrupted,
         }
-        vulnerabilities = findings
-            .iter()
-            .filter(|f| !opts.ignore_unfixed || f.status == coldscan_core::vulndb::Status::Fixed)
-            .filter(|f| {
-                opts.severities.is_empty()
-                    || opts.severities.iter().any(|s| s.eq_ignore_ascii_case(f.severity.as_str()))
-            })
-            .map(VulnerabilityReport::from_finding)
-            .collect();
     }
-    Ok(ScanTargetReport {
-        volume: id,
-        os: root.os.as_ref().map(os_report),
-        packages: packages.iter().map(PackageReport::from_package).collect(),
-        vulnerabilities,
-    })
+
+    /// Whether the time limit has passed.
+    pub fn timed_out(&self) -> bool {
+        self.deadline.is_some_and(|d| std::time::Instant::now() >= d)
+    }
+
+    /// Clears the display.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
-/// A spinner on standard error while the scan runs; hidden when `quiet` or when standard
-/// error is not a terminal (CI logs stay clean).
-pub fn progress(quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
+impl ProgressSink for TerminalProgress {
+    fn stage(&self, stage: Stage<'_>) {
+        let text = match stage {
+            Stage::Opening => String::from("opening the image"),
+            Stage::Volume(id) => format!("reading {id}"),
+            Stage::Matching(id) => format!("matching the packages of {id}"),
+            Stage::Done => String::from("done"),
+        };
+        if let Ok(mut s) = self.stage.lock() {
+            s.clone_from(&text);
+        }
+        self.bar.set_message(text);
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
+
+    fn bytes_read(&self, total: u64) {
+        // Cheap enough per read: indicatif throttles drawing.
+        if !self.bar.is_hidden() {
+            let stage = self.stage.lock().map(|s| s.clone()).unwrap_or_default();
+            self.bar.set_message(format!("{stage} ({} MiB read)", total >> 20));
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed) || self.timed_out()
+    }
 }
 
-/// Scans and returns the report, telling `progress` what it is doing.
+/// Reads the image (or directory) at `args` down to its roots.
+fn read_disk(args: &ImageArgs, progress: &dyn ProgressSink) -> Result<(ImageReport, DiskScan), CommandError> {
+    if args.image.is_dir() {
+        let budget = Budget::new(args.mem_limit);
+        progress.stage(Stage::Volume("the directory"));
+        let root = RootScan::scan(&crate::hostfs::HostDir::new(&args.image), &budget);
+        let errors = root.errors.iter().map(|e| ErrorReport::from_error(e, None)).collect();
+        let image = ImageReport { path: String::new(), format: "dir", virtual_size: 0, bytes_read: 0, spooled: None };
+        let found = root.os.is_some() || !root.inventories.is_empty();
+        let roots = if found { vec![(String::from("whole"), root)] } else { Vec::new() };
+        return Ok((image, DiskScan { volumes: Vec::new(), roots, errors }));
+    }
+    let img = args.open_reporting(&|n| progress.bytes_read(n))?;
+    progress.stage(Stage::Opening);
+    let watched = Watched::new(&img.source, progress);
+    let disk = match Disk::open(&watched, &img.opener, &img.budget) {
+        Ok(disk) => disk,
+        // Out of budget or stopped: the scan is incomplete, not the image unreadable.
+        Err(e) if matches!(e.kind, ErrorKind::MemoryLimit { .. } | ErrorKind::Cancelled) => {
+            let image = ImageReport {
+                path: String::new(),
+                format: "unknown",
+                virtual_size: 0,
+                bytes_read: img.bytes_read(),
+                spooled: None,
+            };
+            let errors = vec![ErrorReport::from_error(&e, None)];
+            return Ok((image, DiskScan { volumes: Vec::new(), roots: Vec::new(), errors }));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let scan = disk.scan_with(progress);
+    let mut image = disk.image_report();
+    image.bytes_read = img.bytes_read();
+    image.spooled = img.spooled.as_ref().map(|(n, _)| *n);
+    Ok((image, scan))
+}
+
+/// Scans one image and returns its report, telling `progress` what it does and stopping
+/// early (the report then incomplete) once it is cancelled.
 pub fn report(
     args: &ImageArgs,
-    db_bytes: &[u8],
-    opts: &ScanOptions,
-    progress: &indicatif::ProgressBar,
+    db: &VulnDb<'_>,
+    settings: &Settings,
+    progress: &dyn ProgressSink,
 ) -> Result<ScanReport, CommandError> {
-    progress.set_message("opening the vulnerability DB");
-    let db = VulnDb::open(db_bytes)?;
-    let mut errors = Vec::new();
-    let (image, volumes, targets) = if args.image.is_dir() {
-        let budget = Budget::new(args.mem_limit);
-        progress.set_message(format!("reading {}", args.image.display()));
-        let root = RootScan::scan(&HostDir::new(&args.image), &budget);
-        errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, None)));
-        let image = ImageReport { path: String::new(), format: "dir", virtual_size: 0, bytes_read: 0, spooled: None };
-        let t = target(String::from("whole"), &root, &db, &budget, &mut errors, opts)?;
-        (image, Vec::new(), vec![t])
-    } else {
-        progress.set_message(format!("opening {}", args.image.display()));
-        let img = args.open()?;
-        let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-        progress.set_message(format!("reading {} volumes ({})", disk.table.volumes.len(), disk.image.format));
-        let scan = disk.scan();
-        errors.extend(scan.errors);
-        let mut targets = Vec::new();
-        for (id, root) in &scan.roots {
-            progress.set_message(format!("matching the packages of {id}"));
-            targets.push(target(id.clone(), root, &db, &img.budget, &mut errors, opts)?);
-        }
-        let mut image = disk.image_report();
-        image.bytes_read = img.bytes_read();
-        image.spooled = img.spooled.as_ref().map(|(n, _)| *n);
-        (image, scan.volumes, targets)
-    };
-    progress.finish_and_clear();
-    let mut image = image;
+    let (mut image, disk) = read_disk(args, progress)?;
     image.path = args.image.display().to_string();
-    Ok(ScanReport { schema: REPORT_SCHEMA, image, db: db_report(&db), volumes, targets, errors })
+    for (id, _) in &disk.roots {
+        progress.stage(Stage::Matching(id));
+    }
+    let budget = Budget::new(args.mem_limit);
+    let mut report = coldscan_core::scan::generate(image, disk, db, settings, &budget)?;
+    if progress.cancelled() {
+        report.scan.complete = false;
+        report
+            .scan
+            .incomplete_reasons
+            .insert(0, String::from("the scan stopped early: it was cancelled or ran out of time"));
+    }
+    progress.stage(Stage::Done);
+    Ok(report)
 }
 
-/// Writes the report in `format`.
-pub fn write(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> Result<(), CommandError> {
+/// Writes the report in `format` (the table's warnings go to `warnings`, the others carry
+/// them inside the document); `table` says how tables are drawn.
+pub fn write(
+    report: &ScanReport,
+    format: ScanFormat,
+    out: &mut dyn Write,
+    warnings: &mut dyn Write,
+    table: &crate::table::TableStyle,
+) -> Result<(), CommandError> {
     match format {
         ScanFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
+            // One line per document, so several images make JSON Lines.
+            serde_json::to_writer(&mut *out, report).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         ScanFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &crate::sarif::from_report(report))
-                .map_err(std::io::Error::from)?;
+            serde_json::to_writer(&mut *out, &crate::sarif::from_report(report)).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         ScanFormat::Cyclonedx => {
@@ -175,56 +197,70 @@ pub fn write(report: &ScanReport, format: ScanFormat, out: &mut dyn Write) -> Re
             crate::cyclonedx::scan_bom(report)
                 .output_as_json_v1_5(&mut json)
                 .map_err(|e| CommandError::Output(std::io::Error::other(e.to_string())))?;
-            out.write_all(&json)?;
+            // Compact, one document per line.
+            let value: serde_json::Value = serde_json::from_slice(&json).map_err(std::io::Error::from)?;
+            serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
-        ScanFormat::Table => {
-            writeln!(
-                out,
-                "{} ({}), vulnerability DB built {}",
-                report.image.path, report.image.format, report.db.built_at
-            )?;
+        ScanFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            let header = [
+                "volume",
+                "os",
+                "package",
+                "installed",
+                "vulnerability",
+                "severity",
+                "status",
+                "fixed",
+                "advisory",
+                "title",
+                "source",
+            ];
+            w.write_record(header).map_err(csv_error)?;
             for t in &report.targets {
-                let os = t.os.as_ref().map_or(String::from("unknown OS"), |o| {
-                    o.pretty_name
-                        .clone()
-                        .unwrap_or_else(|| format!("{} {}", o.family, o.version_id.as_deref().unwrap_or("")))
-                });
-                writeln!(
-                    out,
-                    "\n{}: {} — {} packages, {} vulnerabilities",
-                    t.volume,
-                    os,
-                    t.packages.len(),
-                    t.vulnerabilities.len()
-                )?;
-                if t.vulnerabilities.is_empty() {
-                    continue;
-                }
-                writeln!(
-                    out,
-                    "  {:<28} {:<18} {:<9} {:<28} {:<28} ADVISORY",
-                    "PACKAGE", "ID", "SEVERITY", "INSTALLED", "FIXED"
-                )?;
+                let os = t.os.as_ref().map_or(String::new(), |o| o.pretty_name.clone().unwrap_or_else(|| o.id.clone()));
                 for v in &t.vulnerabilities {
-                    writeln!(
-                        out,
-                        "  {:<28} {:<18} {:<9} {:<28} {:<28} {}",
-                        v.package,
-                        v.id,
+                    w.write_record([
+                        t.volume.as_str(),
+                        os.as_str(),
+                        v.package.as_str(),
+                        v.installed.as_str(),
+                        v.id.as_str(),
                         v.severity,
-                        v.installed,
-                        v.fixed.as_deref().unwrap_or(v.status),
-                        v.advisory.as_deref().unwrap_or("-")
-                    )?;
+                        v.status,
+                        v.fixed.as_deref().unwrap_or(""),
+                        v.advisory.as_deref().unwrap_or(""),
+                        v.title.as_deref().unwrap_or(""),
+                        v.source.as_str(),
+                    ])
+                    .map_err(csv_error)?;
                 }
             }
+            w.flush()?;
+        }
+        ScanFormat::Table => {
+            crate::table::write_scan(report, table, out)?;
             for e in &report.errors {
-                writeln!(out, "warning [{}]: {}", e.volume.as_deref().unwrap_or("-"), e.message)?;
+                writeln!(warnings, "coldscan: {} [{}]: {}", e.level, e.volume.as_deref().unwrap_or("image"), e.message)
+                    .map_err(CommandError::Output)?;
+            }
+            if !report.scan.complete {
+                writeln!(warnings, "coldscan: the scan is INCOMPLETE:").map_err(CommandError::Output)?;
+                for r in &report.scan.incomplete_reasons {
+                    writeln!(warnings, "  - {r}").map_err(CommandError::Output)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+fn csv_error(e: csv::Error) -> CommandError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => CommandError::Output(io),
+        other => CommandError::Output(std::io::Error::other(format!("{other:?}"))),
+    }
 }
 
 /// Number of findings in a report.

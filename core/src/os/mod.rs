@@ -66,10 +66,19 @@ pub fn detect(fs: &dyn FileSystem, budget: &Budget) -> Result<Option<OsInfo>> {
             if info.id.is_empty() {
                 continue;
             }
-            if info.family == "debian" && info.version_id.is_none() {
-                // Debian testing/sid ship no VERSION_ID; debian_version says e.g. "trixie/sid".
+            if info.id == "debian" {
+                // Debian testing/sid ship no VERSION_ID (debian_version says e.g. "trixie/sid");
+                // a stable release names only its major in os-release and its point release
+                // ("12.8") in debian_version, which trivy and virt-inspector report.
                 if let Some(v) = read_release(fs, "/etc/debian_version", budget)? {
-                    info.version_id = Some(String::from(v.trim()));
+                    let point = v.trim();
+                    let refines = match info.version_id.as_deref() {
+                        None => true,
+                        Some(major) => point.strip_prefix(major).is_some_and(|rest| rest.starts_with('.')),
+                    };
+                    if refines {
+                        info.version_id = Some(String::from(point));
+                    }
                 }
             }
             return Ok(Some(info));

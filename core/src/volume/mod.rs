@@ -108,6 +108,18 @@ pub struct VolumeTable {
 /// LVM2 logical volumes on its physical volumes.
 pub fn read_volumes(disk: &dyn ReadAt, budget: &Budget) -> Result<VolumeTable> {
     let mut table = read_table(disk, budget)?;
+    // A volume that runs past the end of the disk means the image was cut short.
+    for v in &table.volumes {
+        if v.start.checked_add(v.size).is_none_or(|end| end > disk.size()) {
+            table.warnings.push(Error::new(
+                crate::error::Layer::Volume,
+                "disk",
+                v.start,
+                crate::error::ErrorKind::Corrupt("a volume runs past the end of the disk: the image is truncated"),
+            ));
+            break;
+        }
+    }
     let lvs = lvm::logical_volumes(disk, &table.volumes, budget, &mut table.warnings);
     table.volumes.extend(lvs);
     Ok(table)

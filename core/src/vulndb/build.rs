@@ -54,6 +54,8 @@ pub struct Builder {
     /// id → (severity, title, source); the highest severity seen wins.
     details: BTreeMap<String, (Severity, String, String)>,
     sources: Vec<(String, String, String)>,
+    /// Platform families whose data is partial.
+    partial: Vec<String>,
     /// Details-only sources (NVD, Red Hat's API): id → (source, severity, title) in the order
     /// recorded; they fill in what the distributions' data leaves open.
     fallbacks: BTreeMap<String, Vec<(String, Severity, String)>>,
@@ -78,6 +80,13 @@ impl Builder {
                 }
             }
             None => self.sources.push((name.into(), commit.into(), date.into())),
+        }
+    }
+
+    /// Marks platform family `family` (`debian`) as covered only partially (a sample).
+    pub fn partial(&mut self, family: &str) {
+        if !self.partial.iter().any(|f| f == family) {
+            self.partial.push(family.into());
         }
     }
 
@@ -196,6 +205,7 @@ impl Builder {
             built_at,
             sources: self.sources.iter().map(|(n, c, d)| SourceInfo { name: n, commit: c, date: d }).collect(),
             platforms: platforms.iter().map(|(n, f, c)| PlatformRange { name: n, first: *f, count: *c }).collect(),
+            partial: self.partial.iter().map(String::as_str).collect(),
         };
         let meta = postcard::to_allocvec(&meta).unwrap_or_default();
         // Sections: header, meta, packages, details, data (offsets below shift data by base).

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// First bytes of every database blob.
 pub const MAGIC: &[u8; 8] = b"CSVULNDB";
 /// Layout version; readers refuse other versions.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 const HEADER: usize = 36;
 const PACKAGE_RECORD: usize = 16;
 const DETAIL_RECORD: usize = 8;
@@ -119,6 +119,21 @@ pub struct Meta<'a> {
     /// Platforms, sorted by name.
     #[serde(borrow)]
     pub platforms: Vec<PlatformRange<'a>>,
+    /// Platform families (`debian`, `ubuntu`) whose data is a sample or otherwise partial,
+    /// not the publisher's full feed: a scan of such a platform is never called complete.
+    #[serde(borrow)]
+    pub partial: Vec<&'a str>,
+}
+
+/// How fully the database covers a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// The publisher's full feed.
+    Full,
+    /// A sample or a partial feed: absent advisories say nothing.
+    Partial,
+    /// No data at all.
+    None,
 }
 
 /// One fix for one package on one platform, and the vulnerabilities it fixes.
@@ -201,6 +216,18 @@ impl<'a> VulnDb<'a> {
     fn bytes(&self, off: u32, len: u32) -> Result<&'a [u8]> {
         let (off, len) = (off as usize, len as usize);
         self.blob.get(off..off + len).ok_or(corrupt(off, "record outside the blob"))
+    }
+
+    /// How fully the database covers `platform` (`debian 12`).
+    pub fn coverage(&self, platform: &str) -> Coverage {
+        let family = platform.split(' ').next().unwrap_or(platform);
+        if !self.has_platform(platform) {
+            Coverage::None
+        } else if self.meta.partial.contains(&family) {
+            Coverage::Partial
+        } else {
+            Coverage::Full
+        }
     }
 
     /// Whether the database knows `platform` at all.

@@ -45,6 +45,8 @@ pub struct Ext4<R> {
     dev: BlockCache<R>,
     sb: Superblock,
     budget: Budget,
+    /// Problems that did not stop the filesystem from being opened.
+    warnings: heapless::Vec<Error, 2>,
 }
 
 impl<R> core::fmt::Debug for Ext4<R> {
@@ -63,8 +65,16 @@ impl<R: ReadAt> Ext4<R> {
         volume.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
         let sb = Superblock::parse(&raw, volume.size())?;
         let slots = (CACHE_BYTES / sb.block_size).max(8) as usize;
+        let mut warnings = heapless::Vec::new();
+        if sb.blocks_count.saturating_mul(sb.block_size) > volume.size() {
+            // The kernel refuses to mount this; what lies inside the volume is still read.
+            let _ = warnings.push(corrupt(
+                SUPERBLOCK_OFFSET + 0x4,
+                "the filesystem is larger than its volume (a truncated image?)",
+            ));
+        }
         let dev = BlockCache::new(volume, sb.block_size as usize, slots, budget, Layer::Fs, FORMAT)?;
-        Ok(Ext4 { dev, sb, budget: budget.clone() })
+        Ok(Ext4 { dev, sb, budget: budget.clone(), warnings })
     }
 
     /// Whether the journal holds changes not yet written back (unclean shutdown).
@@ -312,5 +322,9 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
         let inode = self.read_inode(node)?;
         self.expect_type(&inode, FileType::Regular, ErrorKind::NotAFile)?;
         Ok(Box::new(self.file(inode)?))
+    }
+
+    fn warnings(&self) -> &[Error] {
+        &self.warnings
     }
 }
