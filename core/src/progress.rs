@@ -4,7 +4,7 @@
 
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::ReadAt;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::cell::Cell;
 
 /// What a scan is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,18 @@ pub enum Stage<'a> {
     Matching(&'a str),
     /// Finished.
     Done,
+}
+
+impl Stage<'_> {
+    /// A short sentence for a progress display (`Reading gpt:2`).
+    pub fn describe(&self) -> alloc::string::String {
+        match self {
+            Stage::Opening => alloc::string::String::from("Opening the image"),
+            Stage::Volume(id) => alloc::format!("Reading {id}"),
+            Stage::Matching(id) => alloc::format!("Matching the packages of {id}"),
+            Stage::Done => alloc::string::String::from("Done"),
+        }
+    }
 }
 
 /// Receives progress; every method has a do-nothing default. Implementations must be cheap:
@@ -45,24 +57,26 @@ impl ProgressSink for NoProgress {}
 pub struct Watched<'a, R> {
     inner: R,
     sink: &'a dyn ProgressSink,
-    read: AtomicU64,
+    /// A plain cell, not an atomic: 64-bit atomics are missing on the small targets the core
+    /// also builds for, and a scan reads its image from one thread.
+    read: Cell<u64>,
 }
 
 impl<R> core::fmt::Debug for Watched<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Watched({} bytes read)", self.read.load(Ordering::Relaxed))
+        write!(f, "Watched({} bytes read)", self.read.get())
     }
 }
 
 impl<'a, R: ReadAt> Watched<'a, R> {
     /// Wraps `inner`, reporting to `sink`.
     pub fn new(inner: R, sink: &'a dyn ProgressSink) -> Self {
-        Watched { inner, sink, read: AtomicU64::new(0) }
+        Watched { inner, sink, read: Cell::new(0) }
     }
 
     /// Bytes read through the wrapper so far.
     pub fn bytes_read(&self) -> u64 {
-        self.read.load(Ordering::Relaxed)
+        self.read.get()
     }
 }
 
@@ -76,7 +90,8 @@ impl<R: ReadAt> ReadAt for Watched<'_, R> {
             return Err(Error::new(Layer::Source, "scan", offset, ErrorKind::Cancelled));
         }
         self.inner.read_at(offset, buf)?;
-        let total = self.read.fetch_add(buf.len() as u64, Ordering::Relaxed) + buf.len() as u64;
+        let total = self.read.get().saturating_add(buf.len() as u64);
+        self.read.set(total);
         self.sink.bytes_read(total);
         Ok(())
     }
@@ -85,7 +100,7 @@ impl<R: ReadAt> ReadAt for Watched<'_, R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::sync::atomic::AtomicBool;
+    use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     struct Flag(AtomicBool, AtomicU64);
     impl ProgressSink for Flag {

@@ -352,6 +352,15 @@ pub struct ScanTargetReport {
     /// Findings suppressed by an ignore rule or a VEX statement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<SuppressedReport>,
+    /// Installed kernel versions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kernels: Vec<String>,
+    /// The subvolume holding the root, when it is not the volume's default one (btrfs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subvolume: Option<String>,
+    /// Volumes mounted into this root by its fstab.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountReport>,
 }
 
 /// One finding.

@@ -249,6 +249,9 @@ fn target(
         packages: packages.iter().map(PackageReport::from_package).collect(),
         vulnerabilities,
         suppressed,
+        kernels: root.kernels.clone(),
+        subvolume: root.subvolume.clone(),
+        mounts: root.mounts.clone(),
     })
 }
 

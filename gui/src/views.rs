@@ -405,6 +405,24 @@ fn packages(ui: &mut egui::Ui, report: &ScanReport) {
         });
 }
 
+/// A root in the layers tree: OS, subvolume, kernels, fstab mounts, counts.
+fn root(ui: &mut egui::Ui, t: &ScanTargetReport) {
+    let os =
+        t.os.as_ref().map_or(String::from("unknown OS"), |o| o.pretty_name.clone().unwrap_or_else(|| o.id.clone()));
+    egui::CollapsingHeader::new(format!("root: {os}")).id_salt(("root", &t.volume)).default_open(true).show(ui, |ui| {
+        if let Some(sub) = &t.subvolume {
+            ui.label(format!("in subvolume {sub}"));
+        }
+        if !t.kernels.is_empty() {
+            ui.label(format!("kernels: {}", t.kernels.join(", ")));
+        }
+        for m in &t.mounts {
+            ui.label(format!("mounts {} on {} ({})", m.volume, m.path, m.spec));
+        }
+        ui.label(format!("{} packages, {} findings", t.packages.len(), t.vulnerabilities.len()));
+    });
+}
+
 fn layers(ui: &mut egui::Ui, report: &ScanReport) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::CollapsingHeader::new(format!(
@@ -431,14 +449,7 @@ fn layers(ui: &mut egui::Ui, report: &ScanReport) {
                             ));
                         }
                         for t in report.targets.iter().filter(|t| t.volume == v.id) {
-                            let os = t.os.as_ref().map_or(String::from("unknown OS"), |o| {
-                                o.pretty_name.clone().unwrap_or_else(|| o.id.clone())
-                            });
-                            ui.label(format!(
-                                "root: {os}, {} packages, {} findings",
-                                t.packages.len(),
-                                t.vulnerabilities.len()
-                            ));
+                            root(ui, t);
                         }
                     });
             }

@@ -61,12 +61,7 @@ impl Progress {
 
 impl ProgressSink for Progress {
     fn stage(&self, stage: Stage<'_>) {
-        let text = match stage {
-            Stage::Opening => String::from("Opening the image"),
-            Stage::Volume(id) => format!("Reading {id}"),
-            Stage::Matching(id) => format!("Matching the packages of {id}"),
-            Stage::Done => String::from("Done"),
-        };
+        let text = stage.describe();
         if let Ok(mut s) = self.stage.lock() {
             *s = text;
         }

@@ -84,12 +84,7 @@ impl TerminalProgress {
 
 impl ProgressSink for TerminalProgress {
     fn stage(&self, stage: Stage<'_>) {
-        let text = match stage {
-            Stage::Opening => String::from("opening the image"),
-            Stage::Volume(id) => format!("reading {id}"),
-            Stage::Matching(id) => format!("matching the packages of {id}"),
-            Stage::Done => String::from("done"),
-        };
+        let text = stage.describe();
         if let Ok(mut s) = self.stage.lock() {
             s.clone_from(&text);
         }
