@@ -374,3 +374,32 @@ fn a_time_limit_makes_the_scan_incomplete() {
     assert_eq!(code, 4);
     assert_eq!(reasons(&report)[0], "the scan stopped early: the time limit was reached");
 }
+
+#[test]
+fn ctrl_c_while_spooling_removes_the_spool_file() {
+    let spool_dir = tempfile::tempdir().unwrap();
+    let mut child = coldscan()
+        .args(["scan", "-", "-q"])
+        .env("TMPDIR", spool_dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Some bytes arrive, then the pipe stays open: coldscan is spooling when it is interrupted.
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, &vec![0x42u8; 4 << 20]).unwrap();
+    let start = std::time::Instant::now();
+    while std::fs::read_dir(spool_dir.path()).unwrap().count() == 0 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "no spool file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    // The spool loop sees the flag at its next read: give it one more block, then end the pipe.
+    let _ = std::io::Write::write_all(&mut stdin, &[0x42u8; 4096]);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_dir(spool_dir.path()).unwrap().count(), 0, "the spool file is removed");
+}
