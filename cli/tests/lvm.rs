@@ -22,24 +22,10 @@ use coldscan_core::{Budget, ReadAt};
 use common::counting::{measure, serial, Counting};
 use common::*;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::process::Command;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn sha256_of(r: &dyn ReadAt) -> String {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut pos = 0;
-    while pos < r.size() {
-        let n = (r.size() - pos).min(buf.len() as u64) as usize;
-        r.read_at(pos, &mut buf[..n]).unwrap();
-        h.update(&buf[..n]);
-        pos += n as u64;
-    }
-    hex(&h.finalize())
-}
 
 /// (LV name → size in bytes) as `lvs` reported it.
 fn lvs_sizes(file: &str) -> std::collections::BTreeMap<String, u64> {

@@ -221,19 +221,23 @@ pub fn btrfs_fixtures() -> &'static Path {
     built_by("make-btrfs.sh", "generated-btrfs", &DIR)
 }
 
-/// sha256 of a whole file read through coldscan in 1 MiB pieces.
-pub fn sha256_through(fs: &dyn FileSystem, node: NodeId) -> String {
-    let file = fs.open_file(node).unwrap();
+/// sha256 of everything `r` holds, read in 1 MiB pieces.
+pub fn sha256_of(r: &dyn ReadAt) -> String {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut pos = 0;
-    while pos < file.size() {
-        let n = (file.size() - pos).min(buf.len() as u64) as usize;
-        file.read_at(pos, &mut buf[..n]).unwrap();
+    while pos < r.size() {
+        let n = (r.size() - pos).min(buf.len() as u64) as usize;
+        r.read_at(pos, &mut buf[..n]).unwrap();
         h.update(&buf[..n]);
         pos += n as u64;
     }
     hex(&h.finalize())
+}
+
+/// sha256 of a whole file read through coldscan.
+pub fn sha256_through(fs: &dyn FileSystem, node: NodeId) -> String {
+    sha256_of(fs.open_file(node).unwrap().as_ref())
 }
 
 /// Opens `image` and hands its volume `volume` (and the volume's byte offset) to `f`.

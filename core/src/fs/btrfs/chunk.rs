@@ -132,20 +132,24 @@ pub(super) struct Logical<'a, R> {
     pub chunks: &'a ChunkMap,
 }
 
-impl<R: ReadAt> Logical<'_, R> {
+impl<'a, R: ReadAt> Logical<'a, R> {
+    /// The chunk holding logical byte `pos` and the physical offsets of its copies.
+    fn copies_at(&self, pos: u64) -> Result<(&'a Chunk, &'a [u64])> {
+        let chunk = self.chunks.find(pos).ok_or(Error::new(
+            Layer::Fs,
+            FORMAT,
+            pos,
+            ErrorKind::Corrupt("logical address outside every chunk"),
+        ))?;
+        let copies =
+            chunk.physical.as_ref().map_err(|what| Error::new(Layer::Fs, FORMAT, pos, ErrorKind::Unsupported(what)))?;
+        Ok((chunk, copies))
+    }
+
     /// Reads `buf` from copy `copy` of the chunk holding `offset` (which must hold all of it);
     /// `Ok(false)` when the chunk has no such copy.
     pub fn read_copy(&self, offset: u64, copy: usize, buf: &mut [u8]) -> Result<bool> {
-        let chunk = self.chunks.find(offset).ok_or(Error::new(
-            Layer::Fs,
-            FORMAT,
-            offset,
-            ErrorKind::Corrupt("logical address outside every chunk"),
-        ))?;
-        let copies = chunk
-            .physical
-            .as_ref()
-            .map_err(|what| Error::new(Layer::Fs, FORMAT, offset, ErrorKind::Unsupported(what)))?;
+        let (chunk, copies) = self.copies_at(offset)?;
         let Some(&physical) = copies.get(copy) else { return Ok(false) };
         let within = offset - chunk.logical;
         if within.checked_add(buf.len() as u64).is_none_or(|end| end > chunk.length) {
@@ -171,16 +175,7 @@ impl<R: ReadAt> ReadAt for Logical<'_, R> {
         while done < buf.len() {
             let pos =
                 offset.checked_add(done as u64).ok_or_else(|| eof(Layer::Fs, FORMAT, offset, buf.len(), u64::MAX))?;
-            let chunk = self.chunks.find(pos).ok_or(Error::new(
-                Layer::Fs,
-                FORMAT,
-                pos,
-                ErrorKind::Corrupt("logical address outside every chunk"),
-            ))?;
-            let copies = chunk
-                .physical
-                .as_ref()
-                .map_err(|what| Error::new(Layer::Fs, FORMAT, pos, ErrorKind::Unsupported(what)))?;
+            let (chunk, copies) = self.copies_at(pos)?;
             let physical = *copies.first().ok_or(Error::new(
                 Layer::Fs,
                 FORMAT,
