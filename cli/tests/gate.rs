@@ -396,10 +396,18 @@ fn ctrl_c_while_spooling_removes_the_spool_file() {
     }
     let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    // The spool loop sees the flag at its next read: give it one more block, then end the pipe.
-    let _ = std::io::Write::write_all(&mut stdin, &[0x42u8; 4096]);
-    drop(stdin);
+    // The handler sets the flag on its own thread, and the spool loop looks at it before each
+    // read: keep a trickle of blocks coming (for at most 10 s) until coldscan closes the pipe.
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..500 {
+            if std::io::Write::write_all(&mut stdin, &[0x42u8; 4096]).is_err() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
     let out = child.wait_with_output().unwrap();
+    trickle.join().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_dir(spool_dir.path()).unwrap().count(), 0, "the spool file is removed");
 }
