@@ -23,6 +23,11 @@ struct Cli {
     #[arg(long, global = true, default_value = "64MiB", value_parser = parse_mem_limit, env = "COLDSCAN_MEM_LIMIT")]
     mem_limit: usize,
 
+    /// Most bytes one scan reads from the image and the files it names; an image that makes
+    /// the scan read more (re-reading the same bytes) ends it incomplete (e.g. 16GiB, 512M).
+    #[arg(long, global = true, default_value = "16GiB", value_parser = parse_read_limit, env = "COLDSCAN_READ_LIMIT")]
+    read_limit: u64,
+
     /// Write the output to this file instead of standard output.
     #[arg(short = 'o', long, global = true, env = "COLDSCAN_OUTPUT")]
     output: Option<PathBuf>,
@@ -140,6 +145,10 @@ enum DbCommand {
 fn parse_mem_limit(s: &str) -> Result<usize, String> {
     let bytes = parse_size::parse_size(s).map_err(|e| e.to_string())?;
     usize::try_from(bytes).map_err(|_| format!("{s} is larger than this machine can address"))
+}
+
+fn parse_read_limit(s: &str) -> Result<u64, String> {
+    parse_size::parse_size(s).map_err(|e| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -277,7 +286,7 @@ fn scan(
     let style = TableStyle::for_stdout(list_all_pkgs);
     let mut worst = Outcome::Clean;
     for image in images {
-        let args = ImageArgs { image: image.clone(), mem_limit: cli.mem_limit };
+        let args = ImageArgs { image: image.clone(), mem_limit: cli.mem_limit, read_limit: cli.read_limit };
         let progress = TerminalProgress::new(quiet, timeout, &INTERRUPTED);
         let result = commands::scan::report(&args, &db, settings, &progress);
         progress.finish();
@@ -322,7 +331,8 @@ fn fail(e: &CommandError) -> Outcome {
 }
 
 fn run(cli: &Cli) -> Outcome {
-    let image = |image: &PathBuf| ImageArgs { image: image.clone(), mem_limit: cli.mem_limit };
+    let image =
+        |image: &PathBuf| ImageArgs { image: image.clone(), mem_limit: cli.mem_limit, read_limit: cli.read_limit };
     let simple = |f: &dyn Fn(&mut dyn Write) -> Result<(), CommandError>| -> Outcome {
         let result = output(cli.output.as_deref()).and_then(|mut out| {
             f(&mut out)?;

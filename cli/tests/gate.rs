@@ -376,6 +376,26 @@ fn a_time_limit_makes_the_scan_incomplete() {
 }
 
 #[test]
+fn a_read_limit_makes_the_scan_incomplete() {
+    // The sample, and a VMDK whose bytes all come from extent files the descriptor names: the
+    // limit covers those too.
+    for image in [fixtures().join("sample.img"), fixtures().join("containers/split-flat.vmdk")] {
+        let (code, whole) = scan_json(&image, &[]);
+        let needed = whole["image"]["bytes_read"].as_u64().unwrap();
+        assert!(needed > std::fs::metadata(&image).unwrap().len().min(1 << 20), "{}: {needed}", image.display());
+        let exact = needed.to_string();
+        let (same, report) = scan_json(&image, &["--read-limit", &exact]);
+        assert_eq!((same, &report["scan"]), (code, &whole["scan"]), "{}: a limit the scan fits in", image.display());
+        let half = (needed / 2).to_string();
+        let (code, report) = scan_json(&image, &["--read-limit", &half]);
+        assert_eq!(code, 4, "{}: {:?}", image.display(), reasons(&report));
+        assert!(report["image"]["bytes_read"].as_u64().unwrap() <= needed / 2);
+        let why = format!("source (scan): the scan's read limit of {half} bytes was used up before this read");
+        assert!(reasons(&report).contains(&why), "{}: {:?}", image.display(), reasons(&report));
+    }
+}
+
+#[test]
 fn ctrl_c_while_spooling_removes_the_spool_file() {
     let spool_dir = tempfile::tempdir().unwrap();
     let mut child = coldscan()

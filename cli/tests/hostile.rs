@@ -12,40 +12,15 @@ use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::pkg::rpm::header::Header;
 use coldscan_core::pkg::DbFormat;
+use coldscan_core::progress::{NoProgress, ReadMeter};
 use coldscan_core::{Budget, ReadAt};
 use common::counting::{measure, serial, Counting};
 use common::*;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// A reader that counts the bytes read through it.
-struct Counted<R> {
-    inner: R,
-    read: AtomicU64,
-}
-
-impl<R: ReadAt> Counted<R> {
-    fn new(inner: R) -> Self {
-        Counted { inner, read: AtomicU64::new(0) }
-    }
-    fn bytes_read(&self) -> u64 {
-        self.read.load(Ordering::Relaxed)
-    }
-}
-
-impl<R: ReadAt> ReadAt for Counted<R> {
-    fn size(&self) -> u64 {
-        self.inner.size()
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
-        self.read.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        self.inner.read_at(offset, buf)
-    }
-}
 
 fn finding(name: &str) -> Option<Vec<u8>> {
     let path: PathBuf = shared("fuzz-findings")?.join(name);
@@ -78,19 +53,15 @@ fn bdb_item_ranges_after_a_rejected_pair() {
 fn vmdk_marker_walk_that_wrapped_to_a_zero_step() {
     let _serial = serial();
     let Some(bytes) = finding("vmdk-scan-markers-pos-overflow.bin") else { return };
-    let src = Counted::new(&bytes[..]);
+    let meter = ReadMeter::new(&NoProgress, 64 * bytes.len() as u64);
+    let src = meter.watch(&bytes[..]);
     let b = Budget::new(8 << 20);
     // The marker walk ends at the crafted marker; the disk opens from what came before it.
     let disk = Disk::open(&src, &NoFiles, &b);
     if let Ok(disk) = disk {
         let _ = disk.inspect();
     }
-    assert!(
-        src.bytes_read() < 64 * bytes.len() as u64,
-        "{} bytes read of a {}-byte file",
-        src.bytes_read(),
-        bytes.len()
-    );
+    assert!(!meter.exhausted(), "{} bytes read of a {}-byte file", meter.bytes_read(), bytes.len());
 }
 
 #[test]
@@ -170,12 +141,13 @@ fn ext4_directory_with_a_huge_size_and_no_blocks() {
     let mut size = [0u8; 4];
     size.copy_from_slice(&(3u32 << 30).to_le_bytes());
     let img = Damaged::new("ext4-64k.img").patch(at + 4, &size).patch(at + 0x28 + 2, &[0, 0]);
-    let src = Counted::new(img);
+    let meter = ReadMeter::new(&NoProgress, u64::MAX);
+    let src = meter.watch(img);
     let b = Budget::new(8 << 20);
     let disk = Disk::open(&src, &NoFiles, &b).unwrap();
     let (_, fs) = disk.open_volume(None).unwrap();
     let many = resolve(fs.as_ref(), b"/many", true).unwrap();
-    let before = src.bytes_read();
+    let before = meter.bytes_read();
     let mut entries = 0;
     fs.read_dir(many, &mut |_| {
         entries += 1;
@@ -183,7 +155,7 @@ fn ext4_directory_with_a_huge_size_and_no_blocks() {
     })
     .unwrap();
     assert_eq!(entries, 0);
-    assert!(src.bytes_read() - before < 1 << 20, "{} bytes read", src.bytes_read() - before);
+    assert!(meter.bytes_read() - before < 1 << 20, "{} bytes read", meter.bytes_read() - before);
 
     // i_size past 4 GiB: refused outright.
     let img = Damaged::new("ext4-64k.img").patch(at + 0x6C, &[0, 0, 1, 0]);
@@ -195,4 +167,110 @@ fn ext4_directory_with_a_huge_size_and_no_blocks() {
         (err.layer, err.offset, err.kind),
         (Layer::Fs, at + 4, ErrorKind::Corrupt("directory larger than 4 GiB"))
     );
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// An NDB file of 2048 slot pages whose 524,286 slots all name one blob: the largest header
+/// of SUSE's real Packages.db. Read naively that is 524,286 re-reads of the blob.
+fn ndb_with_one_shared_blob() -> Option<(Vec<u8>, usize)> {
+    let real = std::fs::read(shared_testdata()?.join("rpmdb/sle15-bci-ndb-2022/Packages.db")).unwrap();
+    // Slots (16 bytes: "Slot", package, block offset, block count) fill the slot pages; the
+    // blob they name starts "BlbS", package, generation, length, then the header.
+    let slot_pages = le32(&real, 12) as usize;
+    let (pkg, blob_at, len) = real[..slot_pages * 4096]
+        .chunks_exact(16)
+        .skip(2)
+        .filter(|slot| &slot[..4] == b"Slot" && le32(slot, 4) != 0)
+        .map(|slot| {
+            let at = le32(slot, 8) as usize * 16;
+            (le32(slot, 4), at, le32(&real, at + 12) as usize)
+        })
+        .max_by_key(|&(_, _, len)| len)?;
+    let pages = 2048;
+    let shared_at = pages * 4096;
+    let mut db = vec![0u8; shared_at];
+    db[..16].copy_from_slice(&real[..16]);
+    db[12..16].copy_from_slice(&(pages as u32).to_le_bytes());
+    for slot in db.chunks_exact_mut(16).skip(2) {
+        slot[..4].copy_from_slice(b"Slot");
+        slot[4..8].copy_from_slice(&pkg.to_le_bytes());
+        slot[8..12].copy_from_slice(&((shared_at / 16) as u32).to_le_bytes());
+        slot[12..16].copy_from_slice(&(((len + 16) / 16 + 1) as u32).to_le_bytes());
+    }
+    db.extend_from_slice(&real[blob_at..blob_at + 16 + len]);
+    Some((db, len))
+}
+
+#[test]
+fn ndb_slots_that_all_share_one_blob() {
+    let _serial = serial();
+    let Some((db, blob)) = ndb_with_one_shared_blob() else { return };
+    // Generous: every byte of the file read twice.
+    let meter = ReadMeter::new(&NoProgress, 2 * db.len() as u64);
+    let inv = DbFormat::RpmNdb.read(&meter.watch(&db[..]), None, "Packages.db", &Budget::default()).unwrap();
+    eprintln!(
+        "shared NDB blob ({blob} bytes): {} packages, {} bytes read of a {}-byte file",
+        inv.packages.len(),
+        meter.bytes_read(),
+        db.len()
+    );
+    assert!(!meter.exhausted() && meter.bytes_read() <= db.len() as u64 + blob as u64 + 16);
+    assert!(inv.packages.len() <= db.len() / blob + 1, "{} packages", inv.packages.len());
+    let last = inv.errors.iter().last().expect("the shared blob is reported");
+    assert_eq!(
+        (last.layer, last.format, last.kind),
+        (Layer::Pkg, "ndb", ErrorKind::LoopLimit("NDB slots (blobs read more than once)"))
+    );
+}
+
+/// 200 MB of a `status` file: one sound stanza, then lines none of which is a field, made on
+/// the fly.
+struct JunkStatus;
+
+const SOUND_STANZA: &[u8] = b"Package: a\nStatus: install ok installed\nVersion: 1.0\n\n";
+const JUNK_LINE: &[u8] = b"this line of a damaged status file has no colon\n";
+const JUNK_SIZE: u64 = 200_000_000;
+
+impl ReadAt for JunkStatus {
+    fn size(&self) -> u64 {
+        JUNK_SIZE
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
+        assert!(offset + buf.len() as u64 <= JUNK_SIZE);
+        for (at, b) in (offset..).zip(buf.iter_mut()) {
+            *b = match SOUND_STANZA.get(at as usize) {
+                Some(&b) => b,
+                None => JUNK_LINE[((at - SOUND_STANZA.len() as u64) % JUNK_LINE.len() as u64) as usize],
+            };
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_200_mb_junk_dpkg_status() {
+    let _serial = serial();
+    let meter = ReadMeter::new(&NoProgress, 2 * JUNK_SIZE);
+    let budget = Budget::default();
+    let (inv, heap_peak, _) =
+        measure(|| DbFormat::DpkgStatus.read(&meter.watch(JunkStatus), None, "status", &budget).unwrap());
+    let lines = (JUNK_SIZE - SOUND_STANZA.len() as u64) / JUNK_LINE.len() as u64;
+    eprintln!(
+        "200 MB junk status: {} errors, {} bytes read, heap peak {heap_peak}",
+        inv.errors.total(),
+        meter.bytes_read()
+    );
+    assert_eq!(inv.packages.as_slice().iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(meter.bytes_read(), JUNK_SIZE, "read once");
+    assert!(inv.errors.total() >= lines, "{} errors for {lines} lines", inv.errors.total());
+    let first = inv.errors.iter().next().unwrap();
+    assert_eq!(
+        (first.layer, first.format, first.offset),
+        (Layer::Pkg, "dpkg-status", SOUND_STANZA.len() as u64),
+        "{first}"
+    );
+    assert!(heap_peak < 1 << 20, "heap peak {heap_peak} bytes");
 }

@@ -13,6 +13,7 @@ use coldscan::commands::scan::BUNDLED_DB;
 use coldscan_core::detect::detect;
 use coldscan_core::os::OsInfo;
 use coldscan_core::pkg::{DbFormat, Package};
+use coldscan_core::progress::DEFAULT_READ_LIMIT;
 use coldscan_core::version::{apk, rpm};
 use coldscan_core::vulndb::VulnDb;
 use coldscan_core::Budget;
@@ -194,7 +195,11 @@ fn compare(what: &str, ours: BTreeSet<Finding>, theirs: BTreeSet<Finding>) -> us
 
 /// The packages of the sample image's roots, through the whole image stack.
 fn sample_roots() -> BTreeMap<String, (OsInfo, Vec<Package>)> {
-    let args = coldscan::commands::ImageArgs { image: fixtures().join("sample.img"), mem_limit: 64 << 20 };
+    let args = coldscan::commands::ImageArgs {
+        image: fixtures().join("sample.img"),
+        mem_limit: 64 << 20,
+        read_limit: DEFAULT_READ_LIMIT,
+    };
     let img = args.open().unwrap();
     let disk = coldscan_core::inspect::Disk::open(&img.source, &img.opener, &img.budget).unwrap();
     disk.scan()

@@ -96,6 +96,12 @@ pub enum ErrorKind {
     Missing(&'static str),
     /// The scan was cancelled (by the user, or a time limit) before this read.
     Cancelled,
+    /// The scan's read limit was used up before this read (an image that makes the scan
+    /// re-read its bytes without end).
+    ReadLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// More errors of one source than an [`ErrorLog`] keeps; this many were not listed.
     MoreErrors {
         /// How many errors were counted but not kept.
@@ -130,6 +136,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::TooLong => f.write_str("name or value too long"),
             ErrorKind::Missing(what) => write!(f, "missing: {what}"),
             ErrorKind::Cancelled => f.write_str("scan cancelled before this read"),
+            ErrorKind::ReadLimit { limit } => {
+                write!(f, "the scan's read limit of {limit} bytes was used up before this read")
+            }
             ErrorKind::MoreErrors { count } => write!(f, "{count} more errors like the ones above, not listed"),
         }
     }

@@ -36,7 +36,7 @@ pub type OpenFs<'a> = Box<dyn FileSystem + 'a>;
 impl<'a> Disk<'a> {
     /// Opens the container (any format; files it names come from `opener`) and reads the
     /// guest disk's volume table.
-    pub fn open(source: &'a dyn ReadAt, opener: &dyn Opener, budget: &Budget) -> Result<Self> {
+    pub fn open(source: &'a dyn ReadAt, opener: &'a dyn Opener, budget: &Budget) -> Result<Self> {
         let image = image::open(source, opener, budget)?;
         let table = volume::read_volumes(image.disk.as_ref(), budget)?;
         Ok(Disk { image, table, budget: budget.clone() })

@@ -1,9 +1,12 @@
 //! Progress and cancellation: a sink the front ends implement (a terminal spinner, a GUI
-//! progress bar), told what the scan is doing, and a reader wrapper that counts the bytes read
-//! from the image and stops the scan when the sink says it is cancelled.
+//! progress bar), told what the scan is doing, and a read meter that counts the bytes read
+//! from the image and the files it names, and stops the scan when the sink says it is cancelled
+//! or the scan's read limit is used up.
 
 use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::image::Opener;
 use crate::io::ReadAt;
+use alloc::boxed::Box;
 use core::cell::Cell;
 
 /// What a scan is doing.
@@ -52,31 +55,90 @@ pub struct NoProgress;
 
 impl ProgressSink for NoProgress {}
 
-/// The image as the scan reads it: every read counted and reported to the sink, and refused
-/// with [`ErrorKind::Cancelled`] once the sink is cancelled.
-pub struct Watched<'a, R> {
-    inner: R,
+/// Default [`ReadMeter`] limit: 16 GiB read from an image and the files it names. A scan of a
+/// sound image reads its metadata and package databases — tens or hundreds of MiB — so this is
+/// far past any honest layout and stops one that makes the scan re-read the same bytes.
+pub const DEFAULT_READ_LIMIT: u64 = 16 << 30;
+
+/// One scan's read budget: counts every read of the image and of the files it names, reports
+/// the total to the sink, and refuses further reads — with [`ErrorKind::Cancelled`] once the
+/// sink is cancelled, or [`ErrorKind::ReadLimit`] once `limit` bytes have been read. Readers are
+/// put under the meter with [`ReadMeter::watch`] and [`ReadMeter::opener`].
+pub struct ReadMeter<'a> {
     sink: &'a dyn ProgressSink,
+    limit: u64,
     /// A plain cell, not an atomic: 64-bit atomics are missing on the small targets the core
     /// also builds for, and a scan reads its image from one thread.
     read: Cell<u64>,
+    refused: Cell<bool>,
+}
+
+impl core::fmt::Debug for ReadMeter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ReadMeter({} of {} bytes read)", self.read.get(), self.limit)
+    }
+}
+
+impl<'a> ReadMeter<'a> {
+    /// A meter reporting to `sink` that allows `limit` bytes (`u64::MAX`: no limit).
+    pub fn new(sink: &'a dyn ProgressSink, limit: u64) -> Self {
+        ReadMeter { sink, limit, read: Cell::new(0), refused: Cell::new(false) }
+    }
+
+    /// Bytes read through the meter so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read.get()
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Whether a read was refused because the limit was used up.
+    pub fn exhausted(&self) -> bool {
+        self.refused.get()
+    }
+
+    /// `inner`, its reads counted and limited by this meter.
+    pub fn watch<R: ReadAt>(&'a self, inner: R) -> Watched<'a, R> {
+        Watched { inner, meter: self }
+    }
+
+    /// `inner`, every file it opens counted and limited by this meter.
+    pub fn opener<O: Opener>(&'a self, inner: O) -> WatchedOpener<'a, O> {
+        WatchedOpener { inner, meter: self }
+    }
+
+    /// Admits a read of `len` bytes at `offset` (of some watched reader), or says why not.
+    fn admit(&self, offset: u64, len: usize) -> Result<()> {
+        if self.sink.cancelled() {
+            return Err(Error::new(Layer::Source, "scan", offset, ErrorKind::Cancelled));
+        }
+        let total = self.read.get().saturating_add(len as u64);
+        if total > self.limit {
+            self.refused.set(true);
+            return Err(Error::new(Layer::Source, "scan", offset, ErrorKind::ReadLimit { limit: self.limit }));
+        }
+        Ok(())
+    }
+
+    fn count(&self, len: usize) {
+        let total = self.read.get().saturating_add(len as u64);
+        self.read.set(total);
+        self.sink.bytes_read(total);
+    }
+}
+
+/// A reader under a [`ReadMeter`].
+pub struct Watched<'a, R> {
+    inner: R,
+    meter: &'a ReadMeter<'a>,
 }
 
 impl<R> core::fmt::Debug for Watched<'_, R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Watched({} bytes read)", self.read.get())
-    }
-}
-
-impl<'a, R: ReadAt> Watched<'a, R> {
-    /// Wraps `inner`, reporting to `sink`.
-    pub fn new(inner: R, sink: &'a dyn ProgressSink) -> Self {
-        Watched { inner, sink, read: Cell::new(0) }
-    }
-
-    /// Bytes read through the wrapper so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.read.get()
+        write!(f, "Watched({:?})", self.meter)
     }
 }
 
@@ -86,14 +148,29 @@ impl<R: ReadAt> ReadAt for Watched<'_, R> {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        if self.sink.cancelled() {
-            return Err(Error::new(Layer::Source, "scan", offset, ErrorKind::Cancelled));
-        }
+        self.meter.admit(offset, buf.len())?;
         self.inner.read_at(offset, buf)?;
-        let total = self.read.get().saturating_add(buf.len() as u64);
-        self.read.set(total);
-        self.sink.bytes_read(total);
+        self.meter.count(buf.len());
         Ok(())
+    }
+}
+
+/// An [`Opener`] whose files (VMDK extents, backing images) are read under a [`ReadMeter`].
+pub struct WatchedOpener<'a, O> {
+    inner: O,
+    meter: &'a ReadMeter<'a>,
+}
+
+impl<O> core::fmt::Debug for WatchedOpener<'_, O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "WatchedOpener({:?})", self.meter)
+    }
+}
+
+impl<O: Opener> Opener for WatchedOpener<'_, O> {
+    fn open(&self, name: &str) -> Result<Box<dyn ReadAt + '_>> {
+        let file = self.inner.open(name)?;
+        Ok(Box::new(Watched { inner: file, meter: self.meter }))
     }
 }
 
@@ -116,12 +193,38 @@ mod tests {
     fn counts_and_cancels() {
         let data = [7u8; 64];
         let sink = Flag(AtomicBool::new(false), AtomicU64::new(0));
-        let w = Watched::new(&data[..], &sink);
+        let meter = ReadMeter::new(&sink, u64::MAX);
+        let w = meter.watch(&data[..]);
         let mut buf = [0u8; 16];
         w.read_at(0, &mut buf).unwrap();
         w.read_at(16, &mut buf).unwrap();
-        assert_eq!((w.bytes_read(), sink.1.load(Ordering::Relaxed)), (32, 32));
+        assert_eq!((meter.bytes_read(), sink.1.load(Ordering::Relaxed)), (32, 32));
         sink.0.store(true, Ordering::Relaxed);
         assert_eq!(w.read_at(0, &mut buf).unwrap_err().kind, ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn the_limit_covers_the_image_and_the_files_it_opens() {
+        struct Beside([u8; 64]);
+        impl Opener for Beside {
+            fn open(&self, _name: &str) -> Result<Box<dyn ReadAt + '_>> {
+                Ok(Box::new(&self.0[..]))
+            }
+        }
+        let image = [1u8; 64];
+        let meter = ReadMeter::new(&NoProgress, 40);
+        let opener = meter.opener(Beside([2u8; 64]));
+        let w = meter.watch(&image[..]);
+        let extent = opener.open("extent").unwrap();
+        let mut buf = [0u8; 16];
+        w.read_at(0, &mut buf).unwrap();
+        extent.read_at(0, &mut buf).unwrap();
+        assert_eq!(buf, [2u8; 16]);
+        let err = extent.read_at(16, &mut buf).unwrap_err();
+        assert_eq!((err.layer, err.offset, err.kind), (Layer::Source, 16, ErrorKind::ReadLimit { limit: 40 }));
+        assert_eq!(w.read_at(0, &mut buf).unwrap_err().kind, ErrorKind::ReadLimit { limit: 40 });
+        assert!(meter.exhausted());
+        w.read_at(0, &mut buf[..8]).unwrap();
+        assert_eq!(meter.bytes_read(), 40);
     }
 }

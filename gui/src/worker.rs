@@ -4,7 +4,7 @@
 //! stopping at its next read once Cancel is pressed.
 
 use coldscan::commands::ImageArgs;
-use coldscan_core::progress::{ProgressSink, Stage};
+use coldscan_core::progress::{ProgressSink, Stage, DEFAULT_READ_LIMIT};
 use coldscan_core::report::ScanReport;
 use coldscan_core::scan::Settings;
 use coldscan_core::vulndb::VulnDb;
@@ -110,7 +110,7 @@ impl Job {
         let (p, s, image) = (progress.clone(), state.clone(), path.clone());
         std::thread::spawn(move || {
             let result = VulnDb::open(db.bytes()).map_err(|e| format!("vulnerability DB: {e}")).and_then(|vulndb| {
-                let args = ImageArgs { image, mem_limit };
+                let args = ImageArgs { image, mem_limit, read_limit: DEFAULT_READ_LIMIT };
                 coldscan::commands::scan::report(&args, &vulndb, &settings, p.as_ref()).map_err(|e| e.to_string())
             });
             let done = match result {

@@ -86,6 +86,9 @@ pub struct ImageArgs {
     pub image: std::path::PathBuf,
     /// Memory budget in bytes for the core.
     pub mem_limit: usize,
+    /// Most bytes a scan reads from the image and the files it names
+    /// ([`coldscan_core::progress::DEFAULT_READ_LIMIT`] unless the user says otherwise).
+    pub read_limit: u64,
 }
 
 /// An opened image: its file, the opener for files beside it, and the budget.

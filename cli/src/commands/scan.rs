@@ -5,11 +5,11 @@
 
 use super::{CommandError, ImageArgs};
 use coldscan_core::inspect::{Disk, DiskScan, RootScan};
-use coldscan_core::progress::{ProgressSink, Stage, Watched};
+use coldscan_core::progress::{ProgressSink, ReadMeter, Stage};
 use coldscan_core::report::{ErrorReport, ImageReport, ScanReport};
 use coldscan_core::scan::Settings;
 use coldscan_core::vulndb::VulnDb;
-use coldscan_core::{Budget, ErrorKind};
+use coldscan_core::{Budget, Error, ErrorKind, Layer};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -118,11 +118,17 @@ fn read_disk(args: &ImageArgs, progress: &dyn ProgressSink) -> Result<(ImageRepo
     }
     let img = args.open_reporting(&|n| progress.bytes_read(n))?;
     progress.stage(Stage::Opening);
-    let watched = Watched::new(&img.source, progress);
-    let disk = match Disk::open(&watched, &img.opener, &img.budget) {
+    // The image and every file it names are read under one meter: counted, cancellable, and
+    // limited to `--read-limit` bytes in all.
+    let meter = ReadMeter::new(progress, args.read_limit);
+    let watched = meter.watch(&img.source);
+    let opener = meter.opener(&img.opener);
+    let disk = match Disk::open(&watched, &opener, &img.budget) {
         Ok(disk) => disk,
         // Out of budget or stopped: the scan is incomplete, not the image unreadable.
-        Err(e) if matches!(e.kind, ErrorKind::MemoryLimit { .. } | ErrorKind::Cancelled) => {
+        Err(e)
+            if matches!(e.kind, ErrorKind::MemoryLimit { .. } | ErrorKind::Cancelled | ErrorKind::ReadLimit { .. }) =>
+        {
             let image = ImageReport {
                 path: String::new(),
                 format: "unknown",
@@ -135,7 +141,11 @@ fn read_disk(args: &ImageArgs, progress: &dyn ProgressSink) -> Result<(ImageRepo
         }
         Err(e) => return Err(e.into()),
     };
-    let scan = disk.scan_with(progress);
+    let mut scan = disk.scan_with(progress);
+    if meter.exhausted() {
+        let limit = Error::new(Layer::Source, "scan", 0, ErrorKind::ReadLimit { limit: meter.limit() });
+        scan.errors.insert(0, ErrorReport::from_error(&limit, None));
+    }
     let mut image = disk.image_report();
     image.bytes_read = img.bytes_read();
     image.spooled = img.spooled.as_ref().map(|(n, _)| *n);

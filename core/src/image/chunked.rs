@@ -49,24 +49,24 @@ struct Inflater {
 }
 
 /// A chunked guest disk as a [`ReadAt`].
-pub(crate) struct ChunkedDisk<F, M> {
+pub(crate) struct ChunkedDisk<'a, F, M> {
     file: BlockCache<F>,
     map: M,
     size: u64,
     chunk: u64,
-    backing: Option<Box<dyn ReadAt>>,
+    backing: Option<Box<dyn ReadAt + 'a>>,
     inflater: RefCell<Inflater>,
     format: &'static str,
     budget: Budget,
 }
 
-impl<F, M> fmt::Debug for ChunkedDisk<F, M> {
+impl<F, M> fmt::Debug for ChunkedDisk<'_, F, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ChunkedDisk({}, {} bytes in chunks of {})", self.format, self.size, self.chunk)
     }
 }
 
-impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
+impl<'a, F: ReadAt, M: ChunkMap> ChunkedDisk<'a, F, M> {
     /// A disk of `size` bytes in chunks of `chunk` bytes: a power of two, at most 2 MiB when
     /// chunks may be `compressed` (their inflate cache is then allocated), else 256 MiB.
     #[allow(clippy::too_many_arguments)]
@@ -76,7 +76,7 @@ impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
         size: u64,
         chunk: u64,
         compressed: bool,
-        backing: Option<Box<dyn ReadAt>>,
+        backing: Option<Box<dyn ReadAt + 'a>>,
         budget: &Budget,
         format: &'static str,
     ) -> Result<Self> {
@@ -164,7 +164,7 @@ impl<F: ReadAt, M: ChunkMap> ChunkedDisk<F, M> {
     }
 }
 
-impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<F, M> {
+impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<'_, F, M> {
     fn size(&self) -> u64 {
         self.size
     }

@@ -88,8 +88,15 @@ pub fn detect(source: &dyn ReadAt) -> Result<ImageFormat> {
 /// Opens files an image refers to by name (backing files, extents), looked up beside the
 /// image by the front end. Names with directory parts are the front end's to refuse.
 pub trait Opener {
-    /// The file called `name`.
-    fn open(&self, name: &str) -> Result<Box<dyn ReadAt>>;
+    /// The file called `name` (it may borrow the opener: a reader counted by a meter the
+    /// opener holds).
+    fn open(&self, name: &str) -> Result<Box<dyn ReadAt + '_>>;
+}
+
+impl<T: Opener + ?Sized> Opener for &T {
+    fn open(&self, name: &str) -> Result<Box<dyn ReadAt + '_>> {
+        (**self).open(name)
+    }
 }
 
 /// An [`Opener`] that opens nothing: for sources with no files beside them (a pipe, memory).
@@ -97,7 +104,7 @@ pub trait Opener {
 pub struct NoFiles;
 
 impl Opener for NoFiles {
-    fn open(&self, _name: &str) -> Result<Box<dyn ReadAt>> {
+    fn open(&self, _name: &str) -> Result<Box<dyn ReadAt + '_>> {
         Err(Error::new(Layer::Image, "opener", 0, ErrorKind::NotFound))
     }
 }
@@ -122,13 +129,13 @@ impl core::fmt::Debug for GuestDisk<'_> {
 }
 
 /// Opens the guest disk of `source`, whatever its container.
-pub fn open<'a, F: ReadAt + 'a>(source: F, opener: &dyn Opener, budget: &Budget) -> Result<GuestDisk<'a>> {
+pub fn open<'a, F: ReadAt + 'a>(source: F, opener: &'a dyn Opener, budget: &Budget) -> Result<GuestDisk<'a>> {
     open_at_depth(source, opener, budget, 0)
 }
 
 fn open_at_depth<'a, F: ReadAt + 'a>(
     source: F,
-    opener: &dyn Opener,
+    opener: &'a dyn Opener,
     budget: &Budget,
     depth: usize,
 ) -> Result<GuestDisk<'a>> {
@@ -186,7 +193,7 @@ fn ova_name(inner: &'static str) -> &'static str {
 
 /// Opens the backing image called `name` (any format), following at most
 /// [`MAX_BACKING_DEPTH`] links.
-fn open_backing(name: &str, opener: &dyn Opener, budget: &Budget, depth: usize) -> Result<Box<dyn ReadAt>> {
+fn open_backing<'a>(name: &str, opener: &'a dyn Opener, budget: &Budget, depth: usize) -> Result<Box<dyn ReadAt + 'a>> {
     if depth >= MAX_BACKING_DEPTH {
         return Err(Error::new(Layer::Image, "backing", 0, ErrorKind::LoopLimit("backing file chain")));
     }

@@ -85,7 +85,7 @@ impl ChunkMap for Qcow2Map {
 /// Opens a qcow2 image; `depth` counts backing files already followed.
 pub(crate) fn open<'a, F: ReadAt + 'a>(
     file: F,
-    opener: &dyn Opener,
+    opener: &'a dyn Opener,
     budget: &Budget,
     depth: usize,
 ) -> Result<Box<dyn ReadAt + 'a>> {

@@ -363,7 +363,7 @@ impl ReadAt for Zeros {
 /// Opens a VMDK text descriptor file and the extents it names (through `opener`).
 pub(crate) fn open_descriptor<'a>(
     file: &dyn ReadAt,
-    opener: &dyn Opener,
+    opener: &'a dyn Opener,
     budget: &Budget,
     warnings: &mut Vec<Error>,
 ) -> Result<(Box<dyn ReadAt + 'a>, &'static str)> {
