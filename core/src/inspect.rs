@@ -63,7 +63,8 @@ impl<'a> Disk<'a> {
     }
 
     /// The volume called `id`, or, without an id, the first volume that holds an operating
-    /// system (else the first readable filesystem), opened. A root's fstab mounts are
+    /// system (else the first readable filesystem; with none, the error that stopped the first
+    /// filesystem found), opened. A root's fstab mounts are
     /// assembled, so paths on its other volumes (`/var`, `/boot`) resolve as on the booted system.
     pub fn open_volume(&self, id: Option<&str>) -> Result<(String, OpenFs<'_>)> {
         let not_found = Error::new(Layer::Volume, "volume", 0, ErrorKind::NotFound);
@@ -82,9 +83,16 @@ impl<'a> Disk<'a> {
             let probes = self.probes();
             return Ok((v.id(), self.assemble(fs, &probes).0));
         }
-        let mut first = None;
+        let (mut first, mut first_error) = (None, None);
         for v in self.table.volumes.iter().filter(|v| !v.is_container()) {
-            let Ok((_, Some(fs))) = self.filesystem(v) else { continue };
+            let fs = match self.filesystem(v) {
+                Ok((_, Some(fs))) => fs,
+                Ok((_, None)) => continue,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
             let found = if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
                 Some(fs)
             } else {
@@ -101,7 +109,8 @@ impl<'a> Disk<'a> {
                 return Ok((v.id(), self.assemble(fs, &probes).0));
             }
         }
-        first.ok_or(not_found)
+        // No readable filesystem: say why the first one that failed could not be read.
+        first.ok_or(first_error.unwrap_or(not_found))
     }
 
     /// For a filesystem whose default root holds no OS (a Fedora btrfs volume, whose system

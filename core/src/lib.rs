@@ -32,6 +32,7 @@ pub mod cache;
 mod crc32;
 pub mod detect;
 pub mod error;
+pub mod fault;
 pub mod fs;
 pub mod image;
 pub mod inspect;

@@ -25,6 +25,8 @@ const KEY_PTR: usize = 33;
 pub(super) const MAX_LEVEL: u8 = 7;
 /// Nodes kept in the cache.
 const SLOTS: usize = 16;
+/// Most copies of a tree block (RAID1C4 keeps four).
+const MAX_COPIES: usize = 4;
 
 /// A tree root: the logical address of its root node and that node's level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,23 +170,33 @@ impl<R: ReadAt> Btrfs<R> {
                 if let Some(slot) = st.slots.get_mut(victim) {
                     slot.logical = None;
                 }
-                // A copy that fails verification is not the end: DUP metadata has another.
+                // A copy that cannot be read or fails verification is not the end: DUP and
+                // RAID1 metadata have others (at most four: RAID1C4).
                 let mut first_error = None;
-                for copy in 0.. {
-                    if !self.logical().read_copy(logical, copy, buf)? {
-                        return Err(first_error.unwrap_or(Error::new(
-                            Layer::Fs,
-                            FORMAT,
-                            logical,
-                            ErrorKind::Corrupt("tree block"),
-                        )));
-                    }
-                    match Node::parse(buf, logical, level, &self.sb.fsid, self.sb.csum_type) {
-                        Ok(_) => break,
+                let mut loaded = false;
+                for copy in 0..MAX_COPIES {
+                    let verified = match self.logical().read_copy(logical, copy, buf) {
+                        Ok(false) => break,
+                        Ok(true) => Node::parse(buf, logical, level, &self.sb.fsid, self.sb.csum_type).map(|_| ()),
+                        Err(e) => Err(e),
+                    };
+                    match verified {
+                        Ok(()) => {
+                            loaded = true;
+                            break;
+                        }
                         Err(e) => {
                             first_error.get_or_insert(e);
                         }
                     }
+                }
+                if !loaded {
+                    return Err(first_error.unwrap_or(Error::new(
+                        Layer::Fs,
+                        FORMAT,
+                        logical,
+                        ErrorKind::Corrupt("tree block"),
+                    )));
                 }
                 if let Some(slot) = st.slots.get_mut(victim) {
                     *slot = Slot { logical: Some(logical), level, stamp: clock };
