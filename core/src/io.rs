@@ -121,26 +121,6 @@ impl<R: ReadAt> ReadAt for Window<R> {
     }
 }
 
-/// Little-endian field access on a byte slice whose length the caller has already checked;
-/// out-of-range offsets read as zero instead of panicking, so a parser bug cannot crash a scan.
-pub mod le {
-    /// `u16` at `off`.
-    pub fn u16(b: &[u8], off: usize) -> u16 {
-        u16::from_le_bytes(array(b, off))
-    }
-    /// `u32` at `off`.
-    pub fn u32(b: &[u8], off: usize) -> u32 {
-        u32::from_le_bytes(array(b, off))
-    }
-    /// `u64` at `off`.
-    pub fn u64(b: &[u8], off: usize) -> u64 {
-        u64::from_le_bytes(array(b, off))
-    }
-    fn array<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
-        off.checked_add(N).and_then(|end| b.get(off..end)).and_then(|s| s.try_into().ok()).unwrap_or([0; N])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,12 +134,5 @@ mod tests {
         assert_eq!(err.layer, Layer::Volume);
         assert_eq!(err.offset, 3);
         assert!(w.read_array::<1>(u64::MAX).is_err());
-    }
-
-    #[test]
-    fn le_out_of_range_is_zero() {
-        assert_eq!(le::u32(&[1, 0, 0, 0], 0), 1);
-        assert_eq!(le::u32(&[1, 0, 0], 0), 0);
-        assert_eq!(le::u64(&[], usize::MAX), 0);
     }
 }

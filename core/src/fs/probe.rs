@@ -1,8 +1,11 @@
 //! What a volume holds, from its magic numbers (as `blkid` tells): filesystem kind, label, UUID.
 //! Probing reads a few small blocks and never fails on unknown content.
 
-use crate::error::Result;
-use crate::io::{le, ReadAt};
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use crate::bytes::Bytes;
+use crate::error::{Layer, Result};
+use crate::io::ReadAt;
 use alloc::string::String;
 
 /// The result of probing a volume.
@@ -17,6 +20,8 @@ pub struct FsProbe {
     pub uuid: Option<String>,
 }
 
+const FORMAT: &str = "probe";
+
 fn read_opt<const N: usize>(vol: &dyn ReadAt, off: u64) -> Result<Option<[u8; N]>> {
     if !crate::io::fits(off, N as u64, vol.size()) {
         return Ok(None);
@@ -27,8 +32,8 @@ fn read_opt<const N: usize>(vol: &dyn ReadAt, off: u64) -> Result<Option<[u8; N]
 }
 
 fn text(raw: &[u8]) -> Option<String> {
-    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    let s = String::from_utf8_lossy(&raw[..end]);
+    let until_nul = raw.split(|&b| b == 0).next().unwrap_or(raw);
+    let s = String::from_utf8_lossy(until_nul);
     let s = s.trim_end();
     (!s.is_empty()).then(|| String::from(s))
 }
@@ -47,64 +52,71 @@ fn plain_uuid(b: &[u8]) -> String {
 
 /// Identifies the content of `vol`. `Ok(None)` when nothing known is found.
 pub fn probe(vol: &dyn ReadAt) -> Result<Option<FsProbe>> {
-    if let Some(sb) = read_opt::<1024>(vol, 1024)? {
-        if le::u16(&sb, 0x38) == 0xEF53 {
+    if let Some(raw) = read_opt::<1024>(vol, 1024)? {
+        let sb = crate::fs::ext4::superblock::view(&raw);
+        if sb.u16_le(0x38)? == 0xEF53 {
             return Ok(Some(FsProbe {
-                kind: crate::fs::ext4::superblock::flavour(&sb),
-                label: text(&sb[0x78..0x88]),
-                uuid: Some(plain_uuid(&sb[0x68..0x78])),
+                kind: crate::fs::ext4::superblock::flavour(&sb)?,
+                label: text(sb.slice(0x78, 16)?),
+                uuid: Some(plain_uuid(sb.slice(0x68, 16)?)),
             }));
         }
     }
-    if let Some(b) = read_opt::<512>(vol, 0)? {
-        if &b[0..4] == b"XFSB" {
-            return Ok(Some(FsProbe { kind: "xfs", label: text(&b[108..120]), uuid: Some(plain_uuid(&b[32..48])) }));
+    if let Some(raw) = read_opt::<512>(vol, 0)? {
+        let b = Bytes::new(&raw, 0, Layer::Fs, FORMAT);
+        if b.slice(0, 4)? == b"XFSB" {
+            let (label, uuid) = (text(b.slice(108, 12)?), Some(plain_uuid(b.slice(32, 16)?)));
+            return Ok(Some(FsProbe { kind: "xfs", label, uuid }));
         }
-        if b[0..6] == *b"LUKS\xba\xbe" {
-            return Ok(Some(FsProbe { kind: "crypto_LUKS", label: None, uuid: text(&b[168..208]) }));
+        if b.slice(0, 6)? == b"LUKS\xba\xbe" {
+            return Ok(Some(FsProbe { kind: "crypto_LUKS", label: None, uuid: text(b.slice(168, 40)?) }));
         }
-        if &b[0..4] == b"hsqs" {
+        if b.slice(0, 4)? == b"hsqs" {
             return Ok(Some(FsProbe { kind: "squashfs", label: None, uuid: None }));
         }
-        if b[510..512] == [0x55, 0xAA] && (b[0] == 0xEB || b[0] == 0xE9) {
-            let (label_at, serial_at) = if &b[0x52..0x57] == b"FAT32" {
+        if b.slice(510, 2)? == [0x55, 0xAA] && matches!(b.u8(0)?, 0xEB | 0xE9) {
+            let (label_at, serial_at) = if b.slice(0x52, 5)? == b"FAT32" {
                 (0x47, 0x43)
-            } else if &b[0x36..0x39] == b"FAT" {
+            } else if b.slice(0x36, 3)? == b"FAT" {
                 (0x2B, 0x27)
             } else {
                 (0, 0)
             };
             if label_at != 0 {
-                let serial = le::u32(&b, serial_at);
-                let label = text(&b[label_at..label_at + 11]).filter(|l| l != "NO NAME");
+                let serial = b.u32_le(serial_at)?;
+                let label = text(b.slice(label_at, 11)?).filter(|l| l != "NO NAME");
                 let uuid = alloc::format!("{:04X}-{:04X}", serial >> 16, serial & 0xFFFF);
                 return Ok(Some(FsProbe { kind: "vfat", label, uuid: Some(uuid) }));
             }
         }
     }
-    if let Some(b) = read_opt::<32>(vol, 512)? {
-        if &b[0..8] == b"LABELONE" && &b[24..32] == b"LVM2 001" {
+    if let Some(raw) = read_opt::<32>(vol, 512)? {
+        let b = Bytes::new(&raw, 512, Layer::Fs, FORMAT);
+        if b.slice(0, 8)? == b"LABELONE" && b.slice(24, 8)? == b"LVM2 001" {
             let uuid = read_opt::<32>(vol, 512 + 32)?.and_then(|u| text(&u));
             return Ok(Some(FsProbe { kind: "LVM2_member", label: None, uuid }));
         }
     }
-    if let Some(b) = read_opt::<0x22B>(vol, 0x10000)? {
-        if &b[0x40..0x48] == b"_BHRfS_M" {
+    if let Some(raw) = read_opt::<0x22B>(vol, 0x10000)? {
+        let b = Bytes::new(&raw, 0x10000, Layer::Fs, FORMAT);
+        if b.slice(0x40, 8)? == b"_BHRfS_M" {
             return Ok(Some(FsProbe {
                 kind: "btrfs",
-                label: text(&b[0x12B..0x22B]),
-                uuid: Some(plain_uuid(&b[0x20..0x30])),
+                label: text(b.slice(0x12B, 0x100)?),
+                uuid: Some(plain_uuid(b.slice(0x20, 16)?)),
             }));
         }
     }
     if let Some(b) = read_opt::<10>(vol, 4086)? {
         if &b == b"SWAPSPACE2" || &b == b"SWAP-SPACE" {
-            let meta = read_opt::<64>(vol, 1024)?;
-            return Ok(Some(FsProbe {
-                kind: "swap",
-                label: meta.as_ref().and_then(|m| text(&m[28..44])),
-                uuid: meta.map(|m| plain_uuid(&m[12..28])),
-            }));
+            let (label, uuid) = match read_opt::<64>(vol, 1024)? {
+                Some(raw) => {
+                    let m = Bytes::new(&raw, 1024, Layer::Fs, FORMAT);
+                    (text(m.slice(28, 16)?), Some(plain_uuid(m.slice(12, 16)?)))
+                }
+                None => (None, None),
+            };
+            return Ok(Some(FsProbe { kind: "swap", label, uuid }));
         }
     }
     Ok(None)

@@ -8,6 +8,7 @@
 use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
 use super::Opener;
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{fits, ReadAt, ReadAtExt};
 use alloc::boxed::Box;
@@ -22,14 +23,6 @@ const INCOMPAT_KNOWN: u64 = 0b1011;
 
 fn err(offset: u64, kind: ErrorKind) -> Error {
     Error::new(Layer::Image, FORMAT, offset, kind)
-}
-
-fn be32(b: &[u8], off: usize) -> u32 {
-    u32::from_be_bytes(b[off..off + 4].try_into().unwrap_or([0; 4]))
-}
-
-fn be64(b: &[u8], off: usize) -> u64 {
-    u64::from_be_bytes(b[off..off + 8].try_into().unwrap_or([0; 8]))
 }
 
 /// The parsed header: what lookups need.
@@ -89,38 +82,41 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
     budget: &Budget,
     depth: usize,
 ) -> Result<Box<dyn ReadAt + 'a>> {
-    let mut h = [0u8; 112];
+    let mut raw = [0u8; 112];
     let n = file.size().min(112) as usize;
     if n < 72 {
         return Err(err(0, ErrorKind::UnexpectedEof { wanted: 72, size: file.size() }));
     }
-    file.read_at(0, &mut h[..n])?;
-    let version = be32(&h, 4);
+    let raw = raw.get_mut(..n).ok_or(err(0, ErrorKind::Corrupt("header")))?;
+    file.read_at(0, raw)?;
+    // A version 2 header is 72 bytes; fields past the bytes read are an error, not zeros.
+    let h = Bytes::new(raw, 0, Layer::Image, FORMAT);
+    let version = h.u32_be(4)?;
     if !(2..=3).contains(&version) {
         return Err(err(4, ErrorKind::Unsupported("qcow version (only 2 and 3 are read)")));
     }
-    let cluster_bits = be32(&h, 20);
+    let cluster_bits = h.u32_be(20)?;
     if !(9..=21).contains(&cluster_bits) {
         return Err(err(20, ErrorKind::Corrupt("cluster_bits")));
     }
-    let size = be64(&h, 24);
-    if be32(&h, 32) != 0 {
+    let size = h.u64_be(24)?;
+    if h.u32_be(32)? != 0 {
         return Err(err(32, ErrorKind::Unsupported("encrypted qcow2 image")));
     }
     if version == 3 {
-        let incompat = be64(&h, 72);
+        let incompat = h.u64_be(72)?;
         if incompat & !INCOMPAT_KNOWN != 0 {
             return Err(err(72, ErrorKind::UnsupportedFeatures { flags: incompat & !INCOMPAT_KNOWN }));
         }
-        if incompat & 0b1000 != 0 && be32(&h, 100) > 104 && h[104] != 0 {
+        if incompat & 0b1000 != 0 && h.u32_be(100)? > 104 && h.u8(104)? != 0 {
             return Err(err(104, ErrorKind::Unsupported("zstd-compressed qcow2 clusters")));
         }
     }
     let cluster = 1u64 << cluster_bits;
     let l2_entries = cluster / 8;
     let needed = size.div_ceil(cluster * l2_entries);
-    let l1_size = u64::from(be32(&h, 36));
-    let l1_offset = be64(&h, 40);
+    let l1_size = u64::from(h.u32_be(36)?);
+    let l1_offset = h.u64_be(40)?;
     // qemu allows at most 32 MiB of L1 table; fewer entries than the size needs is corrupt.
     if l1_size < needed || l1_size > (32 << 20) / 8 {
         return Err(err(36, ErrorKind::Corrupt("L1 table size does not match the disk size")));
@@ -128,12 +124,13 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
     if !fits(l1_offset, l1_size * 8, file.size()) || !l1_offset.is_multiple_of(8) {
         return Err(err(40, ErrorKind::Corrupt("L1 table lies outside the file")));
     }
-    let backing = match (be64(&h, 8), be32(&h, 16)) {
+    let backing = match (h.u64_be(8)?, h.u32_be(16)?) {
         (0, _) | (_, 0) => None,
         (at, len) if len <= 1023 && fits(at, u64::from(len), file.size()) => {
             let mut name = [0u8; 1023];
-            file.read_at(at, &mut name[..len as usize])?;
-            let name = String::from_utf8_lossy(&name[..len as usize]).into_owned();
+            let name = name.get_mut(..len as usize).ok_or(err(16, ErrorKind::Corrupt("backing file name length")))?;
+            file.read_at(at, name)?;
+            let name = String::from_utf8_lossy(name).into_owned();
             Some(super::open_backing(&name, opener, budget, depth)?)
         }
         _ => return Err(err(8, ErrorKind::Corrupt("backing file name"))),

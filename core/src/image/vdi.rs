@@ -4,8 +4,9 @@
 
 use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{fits, le, ReadAt, ReadAtExt};
+use crate::io::{fits, ReadAt, ReadAtExt};
 use alloc::boxed::Box;
 
 const FORMAT: &str = "vdi";
@@ -49,24 +50,25 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(file: F, budget: &Budget) -> Result<(Box<
     if file.size() < 0x200 {
         return Err(err(0, ErrorKind::UnexpectedEof { wanted: 0x200, size: file.size() }));
     }
-    let h: [u8; 0x200] = file.read_array(0)?;
-    if le::u32(&h, 0x44) >> 16 != 1 {
+    let raw: [u8; 0x200] = file.read_array(0)?;
+    let h = Bytes::new(&raw, 0, Layer::Image, FORMAT);
+    if h.u32_le(0x44)? >> 16 != 1 {
         return Err(err(0x44, ErrorKind::Unsupported("VDI version (only 1.x is read)")));
     }
-    let name = match le::u32(&h, 0x4C) {
+    let name = match h.u32_le(0x4C)? {
         1 => "vdi-dynamic",
         2 => "vdi-static",
         4 => return Err(err(0x4C, ErrorKind::Unsupported("differencing VDI: it needs its parent disk"))),
         _ => return Err(err(0x4C, ErrorKind::Unsupported("VDI image type"))),
     };
     let map = VdiMap {
-        blocks_at: u64::from(le::u32(&h, 0x154)),
-        data_at: u64::from(le::u32(&h, 0x158)),
-        block: u64::from(le::u32(&h, 0x178)),
-        extra: u64::from(le::u32(&h, 0x17C)),
-        count: u64::from(le::u32(&h, 0x180)),
+        blocks_at: u64::from(h.u32_le(0x154)?),
+        data_at: u64::from(h.u32_le(0x158)?),
+        block: u64::from(h.u32_le(0x178)?),
+        extra: u64::from(h.u32_le(0x17C)?),
+        count: u64::from(h.u32_le(0x180)?),
     };
-    let size = le::u64(&h, 0x170);
+    let size = h.u64_le(0x170)?;
     if map.block == 0 || map.count < size.div_ceil(map.block) || !fits(map.blocks_at, map.count * 4, file.size()) {
         return Err(err(0x180, ErrorKind::Corrupt("block map")));
     }

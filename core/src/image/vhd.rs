@@ -5,6 +5,7 @@
 //! Differencing disks need their parent and are refused with a clear error.
 
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
@@ -17,18 +18,11 @@ fn err(format: &'static str, offset: u64, kind: ErrorKind) -> Error {
     Error::new(Layer::Image, format, offset, kind)
 }
 
-fn be32(b: &[u8], off: usize) -> u32 {
-    u32::from_be_bytes(b[off..off + 4].try_into().unwrap_or([0; 4]))
-}
-
-fn be64(b: &[u8], off: usize) -> u64 {
-    u64::from_be_bytes(b[off..off + 8].try_into().unwrap_or([0; 8]))
-}
-
 /// Checks a footer's magic and one's-complement checksum.
-fn valid_footer(f: &[u8; 512]) -> bool {
-    let sum: u32 = f.iter().enumerate().filter(|(i, _)| !(64..68).contains(i)).map(|(_, &b)| u32::from(b)).sum();
-    &f[0..8] == b"conectix" && !sum == be32(f, 64)
+fn valid_footer(f: &Bytes<'_>) -> Result<bool> {
+    let sum: u32 =
+        f.as_slice().iter().enumerate().filter(|(i, _)| !(64..68).contains(i)).map(|(_, &b)| u32::from(b)).sum();
+    Ok(f.slice(0, 8)? == b"conectix" && !sum == f.u32_be(64)?)
 }
 
 /// Opens a VHD image. Returns the disk and its subformat (`vhd-fixed`, `vhd-dynamic`).
@@ -37,28 +31,37 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(file: F, budget: &Budget) -> Result<(Box<
     if size < SECTOR {
         return Err(eof(Layer::Image, "vhd", 0, 512, size));
     }
-    let end: [u8; 512] = file.read_array(size - SECTOR)?;
-    let footer = if valid_footer(&end) {
-        end
+    let end_at = size - SECTOR;
+    let end: [u8; 512] = file.read_array(end_at)?;
+    let tail = Bytes::new(&end, end_at, Layer::Image, "vhd");
+    let start: [u8; 512];
+    let footer = if valid_footer(&tail)? {
+        tail
     } else {
         // A dynamic disk keeps a copy of its footer in its first sector.
-        let start: [u8; 512] = file.read_array(0)?;
-        if !valid_footer(&start) {
-            return Err(err("vhd", size - SECTOR, ErrorKind::BadChecksum { stored: be32(&end, 64), computed: 0 }));
+        start = file.read_array(0)?;
+        let copy = Bytes::new(&start, 0, Layer::Image, "vhd");
+        if !valid_footer(&copy)? {
+            return Err(err("vhd", end_at, ErrorKind::BadChecksum { stored: tail.u32_be(64)?, computed: 0 }));
         }
-        start
+        copy
     };
-    let disk_size = be64(&footer, 48);
-    match be32(&footer, 60) {
+    let disk_size = footer.u64_be(48)?;
+    match footer.u32_be(60)? {
         2 => {
-            if disk_size > size - SECTOR {
-                return Err(err("vhd-fixed", 48, ErrorKind::Corrupt("disk size larger than the file")));
+            if disk_size > end_at {
+                let at = footer.offset_of(48);
+                return Err(err("vhd-fixed", at, ErrorKind::Corrupt("disk size larger than the file")));
             }
             Ok((Box::new(Window::new(file, 0, disk_size, Layer::Image, "vhd-fixed")), "vhd-fixed"))
         }
         3 => Ok((Box::new(DynamicVhd::open(file, &footer, budget)?), "vhd-dynamic")),
-        4 => Err(err("vhd-differencing", 60, ErrorKind::Unsupported("differencing VHD: it needs its parent disk"))),
-        _ => Err(err("vhd", 60, ErrorKind::Corrupt("disk type"))),
+        4 => Err(err(
+            "vhd-differencing",
+            footer.offset_of(60),
+            ErrorKind::Unsupported("differencing VHD: it needs its parent disk"),
+        )),
+        _ => Err(err("vhd", footer.offset_of(60), ErrorKind::Corrupt("disk type"))),
     }
 }
 
@@ -81,22 +84,23 @@ impl<F> core::fmt::Debug for DynamicVhd<F> {
 const FORMAT: &str = "vhd-dynamic";
 
 impl<F: ReadAt> DynamicVhd<F> {
-    fn open(file: F, footer: &[u8; 512], budget: &Budget) -> Result<Self> {
-        let header_at = be64(footer, 16);
+    fn open(file: F, footer: &Bytes<'_>, budget: &Budget) -> Result<Self> {
+        let header_at = footer.u64_be(16)?;
         if !fits(header_at, 1024, file.size()) {
-            return Err(err(FORMAT, 16, ErrorKind::Corrupt("dynamic header lies outside the file")));
+            return Err(err(FORMAT, footer.offset_of(16), ErrorKind::Corrupt("dynamic header lies outside the file")));
         }
-        let h: [u8; 1024] = file.read_array(header_at)?;
-        if &h[0..8] != b"cxsparse" {
+        let raw: [u8; 1024] = file.read_array(header_at)?;
+        let h = Bytes::new(&raw, header_at, Layer::Image, FORMAT);
+        if h.slice(0, 8)? != b"cxsparse" {
             return Err(err(FORMAT, header_at, ErrorKind::BadMagic));
         }
-        let bat = be64(&h, 16);
-        let entries = u64::from(be32(&h, 28));
-        let block = u64::from(be32(&h, 32));
+        let bat = h.u64_be(16)?;
+        let entries = u64::from(h.u32_be(28)?);
+        let block = u64::from(h.u32_be(32)?);
         if !block.is_power_of_two() || !(SECTOR..=256 << 20).contains(&block) {
             return Err(err(FORMAT, header_at + 32, ErrorKind::Corrupt("block size")));
         }
-        let size = be64(footer, 48);
+        let size = footer.u64_be(48)?;
         if entries < size.div_ceil(block) || !fits(bat, entries * 4, file.size()) {
             return Err(err(FORMAT, header_at + 16, ErrorKind::Corrupt("block allocation table")));
         }

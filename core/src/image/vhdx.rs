@@ -6,9 +6,10 @@
 
 use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::crc32::Crc32;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{fits, le, ReadAt, ReadAtExt};
+use crate::io::{fits, ReadAt, ReadAtExt};
 use crate::volume::gpt::format_guid;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -26,17 +27,17 @@ fn err(offset: u64, kind: ErrorKind) -> Error {
     Error::new(Layer::Image, FORMAT, offset, kind)
 }
 
-fn guid(b: &[u8]) -> alloc::string::String {
-    format_guid(&b[..16].try_into().unwrap_or([0; 16]))
+fn guid(b: &Bytes<'_>) -> Result<alloc::string::String> {
+    Ok(format_guid(&b.array::<16>(0)?))
 }
 
 /// CRC-32C of `data` with its checksum field (bytes 4..8) taken as zero.
-fn checksum(data: &[u8]) -> u32 {
+fn checksum(data: &Bytes<'_>) -> Result<u32> {
     let mut c = Crc32::castagnoli();
-    c.update(&data[..4]);
+    c.update(data.slice(0, 4)?);
     c.update(&[0; 4]);
-    c.update(&data[8..]);
-    c.finish()
+    c.update(data.tail(8)?.as_slice());
+    Ok(c.finish())
 }
 
 struct VhdxMap {
@@ -74,21 +75,24 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
     budget: &Budget,
     warnings: &mut Vec<Error>,
 ) -> Result<Box<dyn ReadAt + 'a>> {
-    // Headers: 4 KiB each at 64 KiB and 128 KiB.
-    let mut best: Option<(u64, [u8; 4096])> = None;
+    // Headers: 4 KiB each at 64 KiB and 128 KiB; the valid one with the higher sequence wins.
+    let mut best: Option<(u64, u64, [u8; 4096])> = None;
     for at in [64 * KIB, 128 * KIB] {
         if !fits(at, 4096, file.size()) {
             continue;
         }
-        let h: [u8; 4096] = file.read_array(at)?;
-        if &h[0..4] == b"head" && checksum(&h) == le::u32(&h, 4) && best.is_none_or(|(seq, _)| le::u64(&h, 8) > seq) {
-            best = Some((le::u64(&h, 8), h));
+        let raw: [u8; 4096] = file.read_array(at)?;
+        let h = Bytes::new(&raw, at, Layer::Image, FORMAT);
+        let seq = h.u64_le(8)?;
+        if h.slice(0, 4)? == b"head" && checksum(&h)? == h.u32_le(4)? && best.is_none_or(|(best, _, _)| seq > best) {
+            best = Some((seq, at, raw));
         }
     }
-    let (_, header) = best.ok_or(err(64 * KIB, ErrorKind::Corrupt("no valid VHDX header")))?;
-    if header[48..64].iter().any(|&b| b != 0) {
+    let (_, header_at, raw) = best.ok_or(err(64 * KIB, ErrorKind::Corrupt("no valid VHDX header")))?;
+    let header = Bytes::new(&raw, header_at, Layer::Image, FORMAT);
+    if header.slice(48, 16)?.iter().any(|&b| b != 0) {
         warnings
-            .push(err(64 * KIB + 48, ErrorKind::Unsupported("VHDX log not replayed: unapplied changes are ignored")));
+            .push(err(header_at + 48, ErrorKind::Unsupported("VHDX log not replayed: unapplied changes are ignored")));
     }
     // Region tables: 64 KiB each at 192 KiB and 256 KiB; the first valid one is used.
     let mut regions = None;
@@ -97,16 +101,17 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
         if !fits(at, 64 * KIB, file.size()) {
             continue;
         }
-        let mut t = budget.zeroed(Layer::Image, FORMAT, at, (64 * KIB) as usize)?;
-        file.read_at(at, &mut t)?;
-        let (stored, computed) = (le::u32(&t, 4), checksum(&t));
-        if &t[0..4] == b"regi" && stored == computed {
-            regions = Some(t);
+        let mut raw = budget.zeroed(Layer::Image, FORMAT, at, (64 * KIB) as usize)?;
+        file.read_at(at, &mut raw)?;
+        let t = Bytes::new(&raw, at, Layer::Image, FORMAT);
+        let (stored, computed) = (t.u32_le(4)?, checksum(&t)?);
+        if t.slice(0, 4)? == b"regi" && stored == computed {
+            regions = Some((at, raw));
             break;
         }
         bad.get_or_insert(err(at + 4, ErrorKind::BadChecksum { stored, computed }));
     }
-    let regions = match (regions, bad) {
+    let (regions_at, raw) = match (regions, bad) {
         (Some(r), Some(e)) => {
             warnings.push(e);
             r
@@ -114,33 +119,37 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
         (Some(r), None) => r,
         (None, e) => return Err(e.unwrap_or(err(192 * KIB, ErrorKind::Corrupt("no region table")))),
     };
-    let count = (le::u32(&regions, 8) as usize).min(2047);
+    let regions = Bytes::new(&raw, regions_at, Layer::Image, FORMAT);
+    let count = (regions.u32_le(8)? as usize).min(2047);
     let (mut bat, mut metadata) = (None, None);
-    for e in regions[16..16 + count * 32].chunks_exact(32) {
-        let region = (le::u64(e, 16), u64::from(le::u32(e, 24)));
-        match guid(e).as_str() {
+    for i in 0..count {
+        let e = regions.sub(16 + i * 32, 32)?;
+        let region = (e.u64_le(16)?, u64::from(e.u32_le(24)?));
+        match guid(&e)?.as_str() {
             BAT_GUID => bat = Some(region),
             METADATA_GUID => metadata = Some(region),
-            _ if le::u32(e, 28) & 1 != 0 => return Err(err(192 * KIB, ErrorKind::Unsupported("required VHDX region"))),
+            _ if e.u32_le(28)? & 1 != 0 => return Err(err(regions_at, ErrorKind::Unsupported("required VHDX region"))),
             _ => {}
         }
     }
-    drop(regions);
+    drop(raw);
     let (bat, bat_len) = bat.ok_or(err(192 * KIB, ErrorKind::Corrupt("no BAT region")))?;
     let (meta, meta_len) = metadata.ok_or(err(192 * KIB, ErrorKind::Corrupt("no metadata region")))?;
     if !fits(bat, bat_len, file.size()) || !fits(meta, meta_len.max(64 * KIB), file.size()) {
         return Err(err(192 * KIB, ErrorKind::Corrupt("region lies outside the file")));
     }
     // Metadata table: 32-byte header ("metadata"), then 32-byte entries.
-    let table: [u8; 4096] = file.read_array(meta)?;
-    if &table[0..8] != b"metadata" {
+    let raw: [u8; 4096] = file.read_array(meta)?;
+    let table = Bytes::new(&raw, meta, Layer::Image, FORMAT);
+    if table.slice(0, 8)? != b"metadata" {
         return Err(err(meta, ErrorKind::BadMagic));
     }
     let (mut block, mut size, mut sector) = (None, None, None);
-    for e in table[32..].chunks_exact(32).take(usize::from(le::u16(&table, 10)).min(127)) {
-        let item = meta + u64::from(le::u32(e, 16));
+    for i in 0..usize::from(table.u16_le(10)?).min(127) {
+        let e = table.sub(32 + i * 32, 32)?;
+        let item = meta + u64::from(e.u32_le(16)?);
         let read_u64 = |at: u64| -> Result<u64> { Ok(u64::from_le_bytes(file.read_array(at)?)) };
-        match guid(e).as_str() {
+        match guid(&e)?.as_str() {
             FILE_PARAMETERS => {
                 let v = read_u64(item)?;
                 if (v >> 32) & 2 != 0 {

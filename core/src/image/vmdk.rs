@@ -12,8 +12,9 @@
 use super::chunked::{Chunk, ChunkMap, ChunkedDisk};
 use super::Opener;
 use crate::budget::{Budget, FixedVec};
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, le, ReadAt, ReadAtExt, Window};
+use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -46,19 +47,20 @@ struct Header {
     compress: u16,
 }
 
-fn parse_header(h: &[u8; 512], at: u64) -> Result<Header> {
-    if &h[0..4] != b"KDMV" {
+fn parse_header(raw: &[u8; 512], at: u64) -> Result<Header> {
+    let h = Bytes::new(raw, at, Layer::Image, FORMAT);
+    if h.slice(0, 4)? != b"KDMV" {
         return Err(err(at, ErrorKind::BadMagic));
     }
     let hdr = Header {
-        flags: le::u32(h, 8),
-        capacity: le::u64(h, 12),
-        grain: le::u64(h, 20),
-        descriptor: (le::u64(h, 28), le::u64(h, 36)),
-        gtes_per_gt: u64::from(le::u32(h, 44)),
-        gd_offset: le::u64(h, 56),
-        overhead: le::u64(h, 64),
-        compress: le::u16(h, 77),
+        flags: h.u32_le(8)?,
+        capacity: h.u64_le(12)?,
+        grain: h.u64_le(20)?,
+        descriptor: (h.u64_le(28)?, h.u64_le(36)?),
+        gtes_per_gt: u64::from(h.u32_le(44)?),
+        gd_offset: h.u64_le(56)?,
+        overhead: h.u64_le(64)?,
+        compress: h.u16_le(77)?,
     };
     if !hdr.grain.is_power_of_two() || !(8..=4096).contains(&hdr.grain) {
         return Err(err(at + 20, ErrorKind::Corrupt("grain size")));
@@ -93,7 +95,7 @@ impl SparseMap {
             return Ok(Chunk::Raw(at));
         }
         let marker: [u8; 12] = file.read_array(at)?;
-        let len = le::u32(&marker, 8) as usize;
+        let len = Bytes::new(&marker, at, Layer::Image, FORMAT).u32_le(8)? as usize;
         if len == 0 || !fits(at + 12, len as u64, self.file_size) {
             return Err(err(at + 8, ErrorKind::Corrupt("grain marker size")));
         }
@@ -279,8 +281,9 @@ fn scan_markers(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Fixe
         return Err(Error::new(Layer::Image, FORMAT, 64, ErrorKind::Corrupt("stream header overhead")));
     };
     while pos + SECTOR <= size {
-        let m: [u8; 16] = file.read_array(pos)?;
-        let (value, len, kind) = (le::u64(&m, 0), u64::from(le::u32(&m, 8)), le::u32(&m, 12));
+        let raw: [u8; 16] = file.read_array(pos)?;
+        let m = Bytes::new(&raw, pos, Layer::Image, FORMAT);
+        let (value, len, kind) = (m.u64_le(0)?, u64::from(m.u32_le(8)?), m.u32_le(12)?);
         if len > 0 {
             if value % hdr.grain != 0 || value >= hdr.capacity || len > 2 * grain_bytes + 4096 {
                 break; // not a grain marker: the walk has left the stream

@@ -5,11 +5,14 @@
 //! says so. The entry array is streamed in small chunks (never held whole in memory) and only
 //! used entries become [`Volume`]s, each charged to the budget. 512- and 4096-byte sectors.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::{Scheme, Volume, VolumeTable, VOLUME_COST};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::crc32::{crc32, Crc32};
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{fits, le, ReadAt};
+use crate::io::{fits, ReadAt};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -118,7 +121,12 @@ pub(super) fn read(disk: &dyn ReadAt, budget: &Budget, warnings: &mut Vec<Error>
 fn has_protective_mbr(disk: &dyn ReadAt) -> Result<bool> {
     let mut mbr = [0u8; 512];
     disk.read_at(0, &mut mbr)?;
-    Ok(mbr[510..512] == [0x55, 0xAA] && (0..4).any(|i| mbr[446 + i * 16 + 4] == 0xEE))
+    let b = Bytes::new(&mbr, 0, Layer::Volume, "mbr");
+    let mut protective = false;
+    for entry in 0..4 {
+        protective |= b.u8(446 + entry * 16 + 4)? == 0xEE;
+    }
+    Ok(b.slice(510, 2)? == [0x55, 0xAA] && protective)
 }
 
 /// Reads and validates the header at `lba`. `Ok(None)` when the signature is absent.
@@ -126,47 +134,50 @@ fn read_header(disk: &dyn ReadAt, sector: u32, lba: u64) -> Result<Option<Header
     let ss = u64::from(sector);
     let offset = lba * ss;
     let mut buf = [0u8; 4096];
-    let buf = &mut buf[..sector as usize];
+    let buf = buf.get_mut(..sector as usize).ok_or(err(offset, ErrorKind::Unsupported("sector size")))?;
     if !fits(offset, ss, disk.size()) {
         return Ok(None);
     }
     disk.read_at(offset, buf)?;
-    if &buf[..8] != SIGNATURE {
+    if buf.get(..8) != Some(&SIGNATURE[..]) {
         return Ok(None);
     }
-    let header_size = le::u32(buf, HDR_SIZE);
+    let header_size = Bytes::new(buf, offset, Layer::Volume, FORMAT).u32_le(HDR_SIZE)?;
     if !(92..=sector).contains(&header_size) {
         return Err(err(offset + HDR_SIZE as u64, ErrorKind::Corrupt("GPT header size")));
     }
-    let stored = le::u32(buf, HDR_CRC);
-    buf[HDR_CRC..HDR_CRC + 4].fill(0);
-    let computed = crc32(&buf[..header_size as usize]);
+    let stored = Bytes::new(buf, offset, Layer::Volume, FORMAT).u32_le(HDR_CRC)?;
+    // The CRC covers the header with its own CRC field zeroed.
+    if let Some(field) = buf.get_mut(HDR_CRC..HDR_CRC + 4) {
+        field.fill(0);
+    }
+    let h = Bytes::new(buf, offset, Layer::Volume, FORMAT);
+    let computed = crc32(h.slice(0, header_size as usize)?);
     if stored != computed {
         return Err(err(offset + HDR_CRC as u64, ErrorKind::BadChecksum { stored, computed }));
     }
-    if le::u64(buf, HDR_MY_LBA) != lba {
+    if h.u64_le(HDR_MY_LBA)? != lba {
         return Err(err(offset + HDR_MY_LBA as u64, ErrorKind::Corrupt("GPT header's own LBA")));
     }
-    if le::u64(buf, HDR_FIRST_USABLE) > le::u64(buf, HDR_LAST_USABLE) {
+    if h.u64_le(HDR_FIRST_USABLE)? > h.u64_le(HDR_LAST_USABLE)? {
         return Err(err(offset + HDR_FIRST_USABLE as u64, ErrorKind::Corrupt("GPT usable range")));
     }
-    let entry_size = le::u32(buf, HDR_ENTRY_SIZE);
+    let entry_size = h.u32_le(HDR_ENTRY_SIZE)?;
     if !(128..=MAX_ENTRY_SIZE).contains(&entry_size) || !entry_size.is_multiple_of(8) {
         return Err(err(offset + HDR_ENTRY_SIZE as u64, ErrorKind::Corrupt("GPT entry size")));
     }
-    let num_entries = le::u32(buf, HDR_NUM_ENTRIES);
+    let num_entries = h.u32_le(HDR_NUM_ENTRIES)?;
     if u64::from(num_entries) * u64::from(entry_size) > MAX_ENTRY_ARRAY {
         return Err(err(offset + HDR_NUM_ENTRIES as u64, ErrorKind::Corrupt("GPT entry count")));
     }
-    let mut disk_guid = [0u8; 16];
-    disk_guid.copy_from_slice(&buf[HDR_DISK_GUID..HDR_DISK_GUID + 16]);
+    let disk_guid = h.array::<16>(HDR_DISK_GUID)?;
     Ok(Some(Header {
-        alternate_lba: le::u64(buf, HDR_ALTERNATE_LBA),
+        alternate_lba: h.u64_le(HDR_ALTERNATE_LBA)?,
         disk_guid,
-        entries_lba: le::u64(buf, HDR_ENTRIES_LBA),
+        entries_lba: h.u64_le(HDR_ENTRIES_LBA)?,
         num_entries,
         entry_size,
-        entries_crc: le::u32(buf, HDR_ENTRIES_CRC),
+        entries_crc: h.u32_le(HDR_ENTRIES_CRC)?,
     }))
 }
 
@@ -188,7 +199,7 @@ fn for_each_entry(
     let mut index = 0u32;
     while index < h.num_entries {
         let n = per_chunk.min(h.num_entries - index);
-        let bytes = &mut chunk[..n as usize * es];
+        let bytes = chunk.get_mut(..n as usize * es).ok_or(err(start, ErrorKind::Corrupt("GPT entry size")))?;
         disk.read_at(start + u64::from(index) * es as u64, bytes)?;
         for (i, entry) in bytes.chunks_exact(es).enumerate() {
             each(index + i as u32, entry)?;
@@ -217,18 +228,19 @@ fn read_entries(disk: &dyn ReadAt, sector: u32, h: &Header, warnings: &mut Vec<E
     let mut volumes = Vec::new();
     let array_offset = h.entries_lba.saturating_mul(ss);
     for_each_entry(disk, sector, h, |index, e| {
-        let type_guid: [u8; 16] = e[0..16].try_into().unwrap_or([0; 16]);
+        let entry_offset = array_offset + u64::from(index) * u64::from(h.entry_size);
+        let e = Bytes::new(e, entry_offset, Layer::Volume, FORMAT);
+        let type_guid = e.array::<16>(0)?;
         if type_guid == [0; 16] {
             return Ok(());
         }
-        let entry_offset = array_offset + u64::from(index) * u64::from(h.entry_size);
-        let first = le::u64(e, 32);
-        let last = le::u64(e, 40);
+        let first = e.u64_le(32)?;
+        let last = e.u64_le(40)?;
         if first > last || last.checked_add(1).and_then(|l| l.checked_mul(ss)).is_none() {
             warnings.push(err(entry_offset + 32, ErrorKind::Corrupt("GPT entry LBA range")));
             return Ok(());
         }
-        let unique: [u8; 16] = e[16..32].try_into().unwrap_or([0; 16]);
+        let unique = e.array::<16>(16)?;
         let type_id = format_guid(&type_guid);
         volumes.push(Volume {
             scheme: Scheme::Gpt,
@@ -237,7 +249,7 @@ fn read_entries(disk: &dyn ReadAt, sector: u32, h: &Header, warnings: &mut Vec<E
             size: (last - first + 1) * ss,
             type_name: type_name(&type_id),
             type_id,
-            name: Some(utf16_name(&e[56..128])).filter(|n| !n.is_empty()),
+            name: Some(utf16_name(e.slice(56, 72)?)).filter(|n| !n.is_empty()),
             guid: Some(format_guid(&unique)),
             bootable: false,
             lv: None,
@@ -250,7 +262,13 @@ fn read_entries(disk: &dyn ReadAt, sector: u32, h: &Header, warnings: &mut Vec<E
 
 /// Decodes a NUL-terminated UTF-16LE partition name.
 fn utf16_name(raw: &[u8]) -> String {
-    let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0);
+    let units = raw
+        .chunks_exact(2)
+        .filter_map(|c| match *c {
+            [lo, hi] => Some(u16::from_le_bytes([lo, hi])),
+            _ => None,
+        })
+        .take_while(|&u| u != 0);
     char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
 

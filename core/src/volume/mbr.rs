@@ -6,10 +6,13 @@
 //! as Linux does. The chain walk is bounded and refuses to revisit an EBR, so a looping chain
 //! yields the logicals found so far and a warning.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::{Scheme, Volume, VolumeTable, VOLUME_COST};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{fits, le, ReadAt};
+use crate::io::{fits, ReadAt};
 use alloc::vec::Vec;
 
 const FORMAT: &str = "mbr";
@@ -26,11 +29,14 @@ struct Entry {
     sectors: u32,
 }
 
-fn entries(sector: &[u8; 512]) -> [Entry; 4] {
-    core::array::from_fn(|i| {
-        let e = &sector[TABLE + i * 16..TABLE + (i + 1) * 16];
-        Entry { status: e[0], kind: e[4], lba: le::u32(e, 8), sectors: le::u32(e, 12) }
-    })
+/// The four partition entries of the table in `sector` (read from disk offset `offset`).
+fn entries(sector: &[u8; 512], offset: u64) -> Result<[Entry; 4]> {
+    let b = Bytes::new(sector, offset, Layer::Volume, FORMAT);
+    let mut out = [Entry { status: 0, kind: 0, lba: 0, sectors: 0 }; 4];
+    for (at, slot) in (TABLE..).step_by(16).zip(out.iter_mut()) {
+        *slot = Entry { status: b.u8(at)?, kind: b.u8(at + 4)?, lba: b.u32_le(at + 8)?, sectors: b.u32_le(at + 12)? };
+    }
+    Ok(out)
 }
 
 fn is_extended(kind: u8) -> bool {
@@ -89,7 +95,7 @@ pub(super) fn read(disk: &dyn ReadAt, budget: &Budget, warnings: &mut Vec<Error>
     if s0[510..] != [0x55, 0xAA] || is_boot_sector(&s0) {
         return Ok(None);
     }
-    let primaries = entries(&s0);
+    let primaries = entries(&s0, 0)?;
     let used = || primaries.iter().filter(|e| e.kind != 0 && e.sectors != 0);
     if used().next().is_none()
         || primaries.iter().any(|e| e.status & 0x7F != 0)
@@ -115,7 +121,7 @@ pub(super) fn read(disk: &dyn ReadAt, budget: &Budget, warnings: &mut Vec<Error>
     Ok(Some(VolumeTable {
         _charge: Some(charge),
         scheme: Scheme::Mbr,
-        disk_id: Some(alloc::format!("0x{:08x}", le::u32(&s0, 440))),
+        disk_id: Some(alloc::format!("0x{:08x}", Bytes::new(&s0, 0, Layer::Volume, FORMAT).u32_le(440)?)),
         sector_size: 512,
         volumes,
         warnings: core::mem::take(warnings),
@@ -127,16 +133,12 @@ pub(super) fn read(disk: &dyn ReadAt, budget: &Budget, warnings: &mut Vec<Error>
 fn walk_ebr_chain(disk: &dyn ReadAt, ext: &Entry, volumes: &mut Vec<Volume>, warnings: &mut Vec<Error>) {
     let ext_start = u64::from(ext.lba);
     let ext_end = ext_start + u64::from(ext.sectors);
-    let mut visited = [0u64; MAX_LOGICAL];
+    let mut visited = heapless::Vec::<u64, MAX_LOGICAL>::new();
     let mut ebr = ext_start;
     let mut number = 5u32;
-    for hop in 0..=MAX_LOGICAL {
+    loop {
         let offset = ebr * SECTOR;
-        if hop == MAX_LOGICAL {
-            warnings.push(Error::new(Layer::Volume, FORMAT, offset, ErrorKind::LoopLimit("EBR chain")));
-            return;
-        }
-        if visited[..hop].contains(&ebr) {
+        if visited.contains(&ebr) {
             warnings.push(Error::new(
                 Layer::Volume,
                 FORMAT,
@@ -145,7 +147,10 @@ fn walk_ebr_chain(disk: &dyn ReadAt, ext: &Entry, volumes: &mut Vec<Volume>, war
             ));
             return;
         }
-        visited[hop] = ebr;
+        if visited.push(ebr).is_err() {
+            warnings.push(Error::new(Layer::Volume, FORMAT, offset, ErrorKind::LoopLimit("EBR chain")));
+            return;
+        }
         let mut sector = [0u8; 512];
         if !fits(offset, SECTOR, disk.size()) || ebr >= ext_end {
             warnings.push(Error::new(
@@ -164,7 +169,13 @@ fn walk_ebr_chain(disk: &dyn ReadAt, ext: &Entry, volumes: &mut Vec<Volume>, war
             warnings.push(Error::new(Layer::Volume, FORMAT, offset + 510, ErrorKind::BadMagic));
             return;
         }
-        let [logical, link, ..] = entries(&sector);
+        let [logical, link, ..] = match entries(&sector, offset) {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(e);
+                return;
+            }
+        };
         if logical.kind != 0 && logical.sectors != 0 {
             volumes.push(volume(number, ebr + u64::from(logical.lba), &logical));
             number += 1;

@@ -3,10 +3,34 @@
 //! htree directories need no special case for listing: their index blocks are disguised as
 //! an empty entry spanning the block, and the metadata_csum tail is an entry with inode 0.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::FORMAT;
-use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::bytes::Bytes;
+use crate::error::{Layer, Result};
 use crate::fs::{DirEntry, Walk};
-use crate::io::le;
+use nom::bytes::complete::take;
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
+use nom::IResult;
+
+/// Size of an entry's fixed part: inode, rec_len, name_len (and file type).
+const ENTRY_HEADER: usize = 8;
+
+/// An entry's fixed part: (inode, record length, name length). Without the filetype feature
+/// the name length is 16 bits; with it, 8 bits and a file type byte.
+fn entry_header(input: &[u8], has_file_type: bool) -> IResult<&[u8], (u32, usize, usize)> {
+    let (input, inode) = le_u32(input)?;
+    let (input, rec_len) = le_u16(input)?;
+    let (input, name_len) = if has_file_type {
+        let (input, name_len) = byte(input)?;
+        let (input, _file_type) = byte(input)?;
+        (input, usize::from(name_len))
+    } else {
+        let (input, name_len) = le_u16(input)?;
+        (input, usize::from(name_len))
+    };
+    Ok((input, (inode, usize::from(rec_len), name_len)))
+}
 
 /// Parses the entries in `block` (found at volume offset `at`, for error messages), calling
 /// `visit` for each in-use entry.
@@ -16,29 +40,30 @@ pub(super) fn parse_block(
     has_file_type: bool,
     visit: &mut dyn FnMut(DirEntry<'_>) -> Result<Walk>,
 ) -> Result<Walk> {
-    let mut pos = 0usize;
-    while pos + 8 <= block.len() {
-        let here = at + pos as u64;
-        let inode = le::u32(block, pos);
-        let mut rec_len = usize::from(le::u16(block, pos + 4));
+    let view = Bytes::new(block, at, Layer::Fs, FORMAT);
+    let mut rest = block;
+    while rest.len() >= ENTRY_HEADER {
+        let pos = block.len() - rest.len();
+        let (body, (inode, mut rec_len, name_len)) =
+            entry_header(rest, has_file_type).map_err(|_| view.nom_error(rest, "directory entry"))?;
         if rec_len == 0 && block.len() == 65536 && pos == 0 {
             // 64 KiB blocks store a whole-block record length as 0 (ext4_rec_len_from_disk).
             rec_len = 65536;
         }
-        let name_len = if has_file_type { usize::from(block[pos + 6]) } else { usize::from(le::u16(block, pos + 6)) };
-        if rec_len < 8 || rec_len % 4 != 0 || pos + rec_len > block.len() {
-            return Err(Error::new(Layer::Fs, FORMAT, here + 4, ErrorKind::Corrupt("directory entry rec_len")));
+        if rec_len < ENTRY_HEADER || rec_len % 4 != 0 || rec_len > rest.len() {
+            return Err(view.corrupt(pos + 4, "directory entry rec_len"));
         }
-        if 8 + name_len > rec_len {
-            return Err(Error::new(Layer::Fs, FORMAT, here + 6, ErrorKind::Corrupt("directory entry name_len")));
+        if ENTRY_HEADER + name_len > rec_len {
+            return Err(view.corrupt(pos + 6, "directory entry name_len"));
         }
-        if inode != 0 && name_len > 0 {
-            let name = &block[pos + 8..pos + 8 + name_len];
-            if visit(DirEntry { name, node: u64::from(inode) })? == Walk::Stop {
-                return Ok(Walk::Stop);
-            }
+        let (_, name) = take::<_, _, nom::error::Error<&[u8]>>(name_len)(body)
+            .map_err(|_| view.corrupt(pos + 6, "directory entry name_len"))?;
+        if inode != 0 && name_len > 0 && visit(DirEntry { name, node: u64::from(inode) })? == Walk::Stop {
+            return Ok(Walk::Stop);
         }
-        pos += rec_len;
+        let (next, _) = take::<_, _, nom::error::Error<&[u8]>>(rec_len)(rest)
+            .map_err(|_| view.corrupt(pos + 4, "directory entry rec_len"))?;
+        rest = next;
     }
     Ok(Walk::Continue)
 }
@@ -46,6 +71,7 @@ pub(super) fn parse_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn entry(inode: u32, rec_len: u16, name: &[u8]) -> alloc::vec::Vec<u8> {
         let mut e = alloc::vec![0u8; usize::from(rec_len).max(8 + name.len())];

@@ -3,8 +3,9 @@
 
 use super::superblock::Superblock;
 use super::FORMAT;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{le, ReadAt};
+use crate::io::ReadAt;
 
 /// Inode flag: blocks are mapped by an extent tree.
 pub(super) const FLAG_EXTENTS: u32 = 0x0008_0000;
@@ -40,31 +41,36 @@ pub(super) struct Inode {
 impl Inode {
     /// Parses the first `INODE_PARSED_BYTES` (or 128) bytes of an inode record.
     pub fn parse(offset: u64, raw: &[u8], inode_size: u32) -> Result<Self> {
-        let extra_isize = if inode_size > 128 { le::u16(raw, 0x80) } else { 0 };
+        let b = Bytes::new(raw, offset, Layer::Fs, FORMAT);
+        let extra_isize = if inode_size > 128 { b.u16_le(0x80)? } else { 0 };
         if u32::from(extra_isize) + 128 > inode_size || extra_isize % 4 != 0 {
             return Err(Error::new(Layer::Fs, FORMAT, offset + 0x80, ErrorKind::Corrupt("i_extra_isize")));
         }
-        let mut mtime = i64::from(le::u32(raw, 0x10) as i32);
+        let mut mtime = i64::from(b.u32_le(0x10)? as i32);
         if extra_isize >= 12 {
             // The low two bits of i_mtime_extra extend the seconds past 2038.
-            mtime += i64::from(le::u32(raw, 0x88) & 3) << 32;
+            mtime += i64::from(b.u32_le(0x88)? & 3) << 32;
         }
-        let mut i_block = [0u8; 60];
-        i_block.copy_from_slice(&raw[0x28..0x64]);
+        let i_block = b.array::<60>(0x28)?;
         Ok(Inode {
             offset,
-            mode: le::u16(raw, 0x0),
-            uid: u32::from(le::u16(raw, 0x2)) | u32::from(le::u16(raw, 0x78)) << 16,
-            gid: u32::from(le::u16(raw, 0x18)) | u32::from(le::u16(raw, 0x7A)) << 16,
-            size: u64::from(le::u32(raw, 0x4)) | u64::from(le::u32(raw, 0x6C)) << 32,
+            mode: b.u16_le(0x0)?,
+            uid: u32::from(b.u16_le(0x2)?) | u32::from(b.u16_le(0x78)?) << 16,
+            gid: u32::from(b.u16_le(0x18)?) | u32::from(b.u16_le(0x7A)?) << 16,
+            size: u64::from(b.u32_le(0x4)?) | u64::from(b.u32_le(0x6C)?) << 32,
             mtime,
-            nlink: u32::from(le::u16(raw, 0x1A)),
-            flags: le::u32(raw, 0x20),
-            blocks_lo: le::u32(raw, 0x1C),
-            file_acl: u64::from(le::u32(raw, 0x68)) | u64::from(le::u16(raw, 0x76)) << 32,
+            nlink: u32::from(b.u16_le(0x1A)?),
+            flags: b.u32_le(0x20)?,
+            blocks_lo: b.u32_le(0x1C)?,
+            file_acl: u64::from(b.u32_le(0x68)?) | u64::from(b.u16_le(0x76)?) << 32,
             extra_isize,
             i_block,
         })
+    }
+
+    /// `i_block` as a bounds-checked view (offsets name the volume).
+    pub fn i_block_view(&self) -> Bytes<'_> {
+        Bytes::new(&self.i_block, self.offset + 0x28, Layer::Fs, FORMAT)
     }
 
     /// Whether the data lives inside the inode.
@@ -117,19 +123,20 @@ pub(super) fn map_extent(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lblk:
     // End (exclusive) of the file-block range the current node covers.
     let mut limit = u64::from(u32::MAX) + 1;
     for _ in 0..=MAX_EXTENT_DEPTH {
-        let mut h = [0u8; 12];
-        read(node, 0, &mut h)?;
+        let mut raw = [0u8; 12];
+        read(node, 0, &mut raw)?;
         let at = node_offset(node);
+        let h = Bytes::new(&raw, at, Layer::Fs, FORMAT);
         let node_bytes = match node {
             Node::Root(_) => 60,
             Node::Block(_) => bs,
         };
-        if le::u16(&h, 0) != EXTENT_MAGIC {
+        if h.u16_le(0)? != EXTENT_MAGIC {
             return Err(Error::new(Layer::Fs, FORMAT, at, ErrorKind::BadMagic));
         }
-        let entries = u64::from(le::u16(&h, 2));
-        let max = u64::from(le::u16(&h, 4));
-        let depth = le::u16(&h, 6);
+        let entries = u64::from(h.u16_le(2)?);
+        let max = u64::from(h.u16_le(4)?);
+        let depth = h.u16_le(6)?;
         if entries > max || 12 + max * 12 > node_bytes {
             return Err(corrupt(at + 2, "extent header entry count"));
         }
@@ -156,14 +163,15 @@ pub(super) fn map_extent(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lblk:
             // Before the first entry: a hole up to it.
             return Ok(Run { physical: None, len: next_start.saturating_sub(lblk).max(1) });
         }
-        let mut e = [0u8; 12];
-        read(node, 12 + (lo - 1) * 12, &mut e)?;
+        let mut raw = [0u8; 12];
+        read(node, 12 + (lo - 1) * 12, &mut raw)?;
         let entry_at = at + 12 + (lo - 1) * 12;
-        let start = u64::from(le::u32(&e, 0));
+        let e = Bytes::new(&raw, entry_at, Layer::Fs, FORMAT);
+        let start = u64::from(e.u32_le(0)?);
         if depth == 0 {
-            let raw_len = u64::from(le::u16(&e, 4));
+            let raw_len = u64::from(e.u16_le(4)?);
             let (len, unwritten) = if raw_len > 32768 { (raw_len - 32768, true) } else { (raw_len, false) };
-            let physical = u64::from(le::u16(&e, 6)) << 32 | u64::from(le::u32(&e, 8));
+            let physical = u64::from(e.u16_le(6)?) << 32 | u64::from(e.u32_le(8)?);
             if lblk >= start + len {
                 return Ok(Run { physical: None, len: next_start.saturating_sub(lblk).max(1) });
             }
@@ -174,7 +182,7 @@ pub(super) fn map_extent(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lblk:
             let len = (len - within).min(limit.saturating_sub(lblk)).max(1);
             return Ok(Run { physical: (!unwritten).then_some(physical + within), len });
         }
-        let child = u64::from(le::u16(&e, 8)) << 32 | u64::from(le::u32(&e, 4));
+        let child = u64::from(e.u16_le(8)?) << 32 | u64::from(e.u32_le(4)?);
         if child == 0 || child >= sb.blocks_count {
             return Err(corrupt(entry_at, "extent index points outside the filesystem"));
         }
@@ -190,10 +198,11 @@ pub(super) fn map_extent(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lblk:
 pub(super) fn map_indirect(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lblk: u64) -> Result<Run> {
     let bs = sb.block_size;
     let per_block = bs / 4;
-    let direct = |i: usize| u64::from(le::u32(&inode.i_block, i * 4));
+    let i_block = inode.i_block_view();
+    let direct = |i: usize| -> Result<u64> { Ok(u64::from(i_block.u32_le(i * 4)?)) };
     if lblk < 12 {
         let i = lblk as usize;
-        return contiguous(direct(i), (i + 1..12).map(|j| Ok(direct(j))))?.into_run(sb, inode.offset + 0x28);
+        return contiguous(direct(i)?, (i + 1..12).map(direct))?.into_run(sb, inode.offset + 0x28);
     }
     // Which tree (single/double/triple) and the index of lblk inside it.
     let mut rel = lblk - 12;
@@ -207,7 +216,7 @@ pub(super) fn map_indirect(dev: &dyn ReadAt, sb: &Superblock, inode: &Inode, lbl
         }
         span *= per_block;
     }
-    let mut block = direct(11 + levels as usize);
+    let mut block = direct(11 + levels as usize)?;
     let mut covered = span;
     for _ in 1..levels {
         covered /= per_block;

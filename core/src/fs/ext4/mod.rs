@@ -20,9 +20,10 @@ use self::inode::{map_extent, map_indirect, Inode, Run, FLAG_EXTENTS, INODE_PARS
 use self::superblock::{Superblock, SUPERBLOCK_OFFSET};
 use super::{DirEntry, FileSystem, FileType, Metadata, NodeId, Walk};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, le, ReadAt};
+use crate::io::{eof, fits, ReadAt};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -92,9 +93,10 @@ impl<R: ReadAt> Ext4<R> {
         let mut desc = [0u8; 64];
         let desc_len = (self.sb.desc_size as usize).min(64);
         self.dev.read_at(desc_at, &mut desc[..desc_len])?;
-        let mut table = u64::from(le::u32(&desc, 0x8));
+        let desc = Bytes::new(&desc, desc_at, Layer::Fs, FORMAT);
+        let mut table = u64::from(desc.u32_le(0x8)?);
         if desc_len >= 64 {
-            table |= u64::from(le::u32(&desc, 0x28)) << 32;
+            table |= u64::from(desc.u32_le(0x28)?) << 32;
         }
         let table_blocks =
             (u64::from(self.sb.inodes_per_group) * u64::from(self.sb.inode_size)).div_ceil(self.sb.block_size);
@@ -138,19 +140,21 @@ impl<R: ReadAt> Ext4<R> {
         let mut at = first;
         // Each entry takes at least 16 bytes, which bounds the walk by the inode size.
         while at + 16 <= end {
-            let mut e = [0u8; 16];
-            self.dev.read_at(at, &mut e)?;
-            if le::u32(&e, 0) == 0 {
+            let mut raw = [0u8; 16];
+            self.dev.read_at(at, &mut raw)?;
+            let e = Bytes::new(&raw, at, Layer::Fs, FORMAT);
+            if e.u32_le(0)? == 0 {
                 break;
             }
-            let name_len = u64::from(e[0]);
-            let (index, value_offs, value_size) = (e[1], u64::from(le::u16(&e, 2)), u64::from(le::u32(&e, 8)));
+            let name_len = u64::from(e.u8(0)?);
+            let (index, value_offs, value_size) = (e.u8(1)?, u64::from(e.u16_le(2)?), u64::from(e.u32_le(8)?));
             if at + 16 + name_len > end {
                 return Err(corrupt(at, "inline xattr entry name"));
             }
             let mut name = [0u8; 255];
-            self.dev.read_at(at + 16, &mut name[..name_len as usize])?;
-            if index == 7 && &name[..name_len as usize] == b"data" {
+            let name = name.get_mut(..name_len as usize).ok_or(corrupt(at, "inline xattr entry name"))?;
+            self.dev.read_at(at + 16, name)?;
+            if index == 7 && name == b"data" {
                 let value = first + value_offs;
                 if value.checked_add(value_size).is_none_or(|v| v > end) {
                     return Err(corrupt(at + 2, "inline data xattr value"));
@@ -263,7 +267,7 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
         let file = self.file(inode)?;
         if let Some((xattr_at, xattr_len)) = file.inline {
             // Inline directory: parent inode, then entries in i_block[4..60] and the xattr.
-            for (name, node) in [(&b"."[..], dir), (&b".."[..], u64::from(le::u32(&inode.i_block, 0)))] {
+            for (name, node) in [(&b"."[..], dir), (&b".."[..], u64::from(inode.i_block_view().u32_le(0)?))] {
                 if visit(DirEntry { name, node })? == Walk::Stop {
                     return Ok(());
                 }

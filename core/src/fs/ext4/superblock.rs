@@ -3,8 +3,8 @@
 //! "Ext4 Disk Layout" wiki page.
 
 use super::FORMAT;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::le;
 
 /// Byte offset of the superblock in the volume.
 pub(super) const SUPERBLOCK_OFFSET: u64 = 1024;
@@ -57,16 +57,21 @@ const INCOMPAT_EXT4_ONLY: u32 = INCOMPAT_EXTENTS
     | INCOMPAT_CASEFOLD;
 
 /// The ext flavour a superblock describes, decided as blkid does.
-pub fn flavour(sb: &[u8]) -> &'static str {
-    let incompat = le::u32(sb, 0x60);
-    let ro_compat = le::u32(sb, 0x64);
-    if incompat & INCOMPAT_EXT4_ONLY != 0 || ro_compat & (RO_COMPAT_EXT4_ONLY | RO_COMPAT_BIGALLOC) != 0 {
+pub fn flavour(sb: &Bytes<'_>) -> Result<&'static str> {
+    let incompat = sb.u32_le(0x60)?;
+    let ro_compat = sb.u32_le(0x64)?;
+    Ok(if incompat & INCOMPAT_EXT4_ONLY != 0 || ro_compat & (RO_COMPAT_EXT4_ONLY | RO_COMPAT_BIGALLOC) != 0 {
         "ext4"
-    } else if le::u32(sb, 0x5C) & COMPAT_HAS_JOURNAL != 0 {
+    } else if sb.u32_le(0x5C)? & COMPAT_HAS_JOURNAL != 0 {
         "ext3"
     } else {
         "ext2"
-    }
+    })
+}
+
+/// The superblock's bytes as a bounds-checked view (offsets name the volume).
+pub fn view(sb: &[u8; 1024]) -> Bytes<'_> {
+    Bytes::new(sb, SUPERBLOCK_OFFSET, Layer::Fs, FORMAT)
 }
 
 /// A validated superblock: only what reading needs.
@@ -96,11 +101,12 @@ fn corrupt(field_offset: usize, what: &'static str) -> Error {
 
 impl Superblock {
     /// Validates the raw superblock against itself and the volume size.
-    pub fn parse(sb: &[u8; 1024], volume_size: u64) -> Result<Self> {
-        if le::u16(sb, 0x38) != MAGIC {
+    pub fn parse(raw: &[u8; 1024], volume_size: u64) -> Result<Self> {
+        let sb = view(raw);
+        if sb.u16_le(0x38)? != MAGIC {
             return Err(Error::new(Layer::Fs, FORMAT, SUPERBLOCK_OFFSET + 0x38, ErrorKind::BadMagic));
         }
-        let incompat = le::u32(sb, 0x60);
+        let incompat = sb.u32_le(0x60)?;
         // Compression, dirdata and journal devices are known but not readable: refused too.
         let unknown = incompat & !INCOMPAT_SUPPORTED;
         if unknown != 0 {
@@ -111,22 +117,22 @@ impl Superblock {
                 ErrorKind::UnsupportedFeatures { flags: u64::from(unknown) },
             ));
         }
-        let log_block = le::u32(sb, 0x18);
+        let log_block = sb.u32_le(0x18)?;
         if log_block > 6 {
             return Err(corrupt(0x18, "s_log_block_size (block size over 64 KiB)"));
         }
         let block_size = 1024u64 << log_block;
         let is_64bit = incompat & INCOMPAT_64BIT != 0;
-        let blocks_hi = if is_64bit { u64::from(le::u32(sb, 0x150)) } else { 0 };
-        let blocks_count = u64::from(le::u32(sb, 0x4)) | blocks_hi << 32;
-        let first_data_block = le::u32(sb, 0x14);
-        let blocks_per_group = le::u32(sb, 0x20);
-        let inodes_per_group = le::u32(sb, 0x28);
-        let inodes_count = le::u32(sb, 0x0);
+        let blocks_hi = if is_64bit { u64::from(sb.u32_le(0x150)?) } else { 0 };
+        let blocks_count = u64::from(sb.u32_le(0x4)?) | blocks_hi << 32;
+        let first_data_block = sb.u32_le(0x14)?;
+        let blocks_per_group = sb.u32_le(0x20)?;
+        let inodes_per_group = sb.u32_le(0x28)?;
+        let inodes_count = sb.u32_le(0x0)?;
         // Block bitmaps count clusters: with bigalloc a group spans `cluster ratio` times more
         // blocks than its bitmap has bits.
-        let cluster_ratio = if le::u32(sb, 0x64) & RO_COMPAT_BIGALLOC != 0 {
-            let log_cluster = le::u32(sb, 0x1C);
+        let cluster_ratio = if sb.u32_le(0x64)? & RO_COMPAT_BIGALLOC != 0 {
+            let log_cluster = sb.u32_le(0x1C)?;
             if log_cluster < log_block || log_cluster - log_block > 16 {
                 return Err(corrupt(0x1C, "s_log_cluster_size"));
             }
@@ -156,17 +162,17 @@ impl Superblock {
         if u64::from(inodes_count) != u64::from(group_count) * u64::from(inodes_per_group) {
             return Err(corrupt(0x0, "s_inodes_count does not match the group count"));
         }
-        let rev = le::u32(sb, 0x4C);
-        let inode_size = if rev == 0 { 128 } else { u32::from(le::u16(sb, 0x58)) };
+        let rev = sb.u32_le(0x4C)?;
+        let inode_size = if rev == 0 { 128 } else { u32::from(sb.u16_le(0x58)?) };
         if inode_size < 128 || !inode_size.is_power_of_two() || u64::from(inode_size) > block_size {
             return Err(corrupt(0x58, "s_inode_size"));
         }
-        let desc_size = if is_64bit { u32::from(le::u16(sb, 0xFE)) } else { 32 };
+        let desc_size = if is_64bit { u32::from(sb.u16_le(0xFE)?) } else { 32 };
         if desc_size < 32 || !desc_size.is_power_of_two() || u64::from(desc_size) > block_size {
             return Err(corrupt(0xFE, "s_desc_size"));
         }
         Ok(Superblock {
-            kind: flavour(sb),
+            kind: flavour(&sb)?,
             block_size,
             blocks_count,
             inodes_count,
@@ -175,11 +181,11 @@ impl Superblock {
             inodes_per_group,
             inode_size,
             desc_size,
-            first_meta_bg: le::u32(sb, 0x104),
+            first_meta_bg: sb.u32_le(0x104)?,
             incompat,
-            ro_compat: le::u32(sb, 0x64),
-            compat: le::u32(sb, 0x5C),
-            backup_bgs: [le::u32(sb, 0x24C), le::u32(sb, 0x250)],
+            ro_compat: sb.u32_le(0x64)?,
+            compat: sb.u32_le(0x5C)?,
+            backup_bgs: [sb.u32_le(0x24C)?, sb.u32_le(0x250)?],
             needs_recovery: incompat & INCOMPAT_RECOVER != 0,
         })
     }

@@ -5,9 +5,10 @@
 
 use super::{BlobResult, MAX_BLOB};
 use crate::budget::Budget;
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
-use crate::io::{fits, le, ReadAt};
+use crate::io::{fits, ReadAt};
 
 const FORMAT: &str = "ndb";
 const SLOT_PAGE: u64 = 4096;
@@ -28,15 +29,16 @@ pub fn for_each_blob(
     if db.size() < 32 {
         return Err(err(0, ErrorKind::UnexpectedEof { wanted: 32, size: db.size() }));
     }
-    let mut header = [0u8; 32];
-    db.read_at(0, &mut header)?;
-    if &header[0..4] != b"RpmP" {
+    let mut raw = [0u8; 32];
+    db.read_at(0, &mut raw)?;
+    let header = Bytes::new(&raw, 0, Layer::Pkg, FORMAT);
+    if header.slice(0, 4)? != b"RpmP" {
         return Err(err(0, ErrorKind::BadMagic));
     }
-    if le::u32(&header, 4) != 0 {
+    if header.u32_le(4)? != 0 {
         return Err(err(4, ErrorKind::Unsupported("NDB version")));
     }
-    let slot_pages = le::u32(&header, 12);
+    let slot_pages = header.u32_le(12)?;
     if slot_pages == 0 || slot_pages > MAX_SLOT_PAGES || !fits(0, u64::from(slot_pages) * SLOT_PAGE, db.size()) {
         return Err(err(12, ErrorKind::Corrupt("slot page count")));
     }
@@ -49,29 +51,31 @@ pub fn for_each_blob(
         db.read_at(p * SLOT_PAGE, &mut page)?;
         // The first two slots of page 0 are the database header.
         let first = if p == 0 { 2 } else { 0 };
-        for slot in page.chunks_exact(16).skip(first) {
-            let slot_at = p * SLOT_PAGE;
-            if &slot[0..4] != b"Slot" {
+        for index in first..SLOT_PAGE as usize / 16 {
+            let slot_at = p * SLOT_PAGE + index as u64 * 16;
+            let slot = Bytes::new(&page, p * SLOT_PAGE, Layer::Pkg, FORMAT).sub(index * 16, 16)?;
+            if slot.slice(0, 4)? != b"Slot" {
                 return Err(err(slot_at, ErrorKind::BadMagic));
             }
-            let pkg = le::u32(slot, 4);
+            let pkg = slot.u32_le(4)?;
             if pkg == 0 {
                 continue;
             }
-            let blob_at = u64::from(le::u32(slot, 8)) * BLOCK;
+            let blob_at = u64::from(slot.u32_le(8)?) * BLOCK;
             let result = (|| -> Result<u64> {
-                let mut bh = [0u8; 16];
+                let mut raw = [0u8; 16];
                 if !fits(blob_at, 16, db.size()) {
                     return Err(err(blob_at, ErrorKind::Corrupt("slot points past the end of the file")));
                 }
-                db.read_at(blob_at, &mut bh)?;
-                if &bh[0..4] != b"BlbS" {
+                db.read_at(blob_at, &mut raw)?;
+                let bh = Bytes::new(&raw, blob_at, Layer::Pkg, FORMAT);
+                if bh.slice(0, 4)? != b"BlbS" {
                     return Err(err(blob_at, ErrorKind::BadMagic));
                 }
-                if le::u32(&bh, 4) != pkg {
+                if bh.u32_le(4)? != pkg {
                     return Err(err(blob_at + 4, ErrorKind::Corrupt("blob belongs to another package")));
                 }
-                let len = le::u32(&bh, 12) as usize;
+                let len = bh.u32_le(12)? as usize;
                 if len > MAX_BLOB || !fits(blob_at + 16, len as u64, db.size()) {
                     return Err(err(blob_at + 12, ErrorKind::Corrupt("blob length")));
                 }
