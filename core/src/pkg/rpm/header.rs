@@ -3,8 +3,14 @@
 //! data. Every offset and count is checked against the blob; nothing here can read outside it.
 //! Reference: rpm's lib/header.c and the "RPM file format" documentation.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use crate::budget::{Budget, FixedVec};
 use crate::error::{Error, ErrorKind, Layer, Result};
+use nom::bytes::complete::{tag, take, take_until};
+use nom::number::complete::{be_u32, be_u64};
+use nom::sequence::terminated;
+use nom::{IResult, Parser};
 
 const FORMAT: &str = "rpm-header";
 /// rpm's own limit on index entries (`HEADER_TAGS_MAX`).
@@ -56,8 +62,17 @@ pub struct Header<'a> {
     data: &'a [u8],
 }
 
-fn be32(b: &[u8], off: usize) -> u32 {
-    u32::from_be_bytes(b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]))
+type Parsed<'a, T> = IResult<&'a [u8], T>;
+
+/// One 16-byte index entry.
+fn entry(input: &[u8]) -> Parsed<'_, Entry> {
+    let (input, (tag, kind, offset, count)) = (be_u32, be_u32, be_u32, be_u32).parse(input)?;
+    Ok((input, Entry { tag, kind, offset, count }))
+}
+
+/// A NUL-terminated string; the input after its NUL.
+fn c_string(input: &[u8]) -> Parsed<'_, &[u8]> {
+    terminated(take_until(&b"\0"[..]), tag(&b"\0"[..])).parse(input)
 }
 
 fn corrupt(offset: usize, what: &'static str) -> Error {
@@ -67,29 +82,23 @@ fn corrupt(offset: usize, what: &'static str) -> Error {
 impl<'a> Header<'a> {
     /// Checks the blob's framing: entry count and data length must fit the blob.
     pub fn parse(blob: &'a [u8]) -> Result<Self> {
-        if blob.len() < 8 {
-            return Err(corrupt(0, "header blob shorter than its 8-byte preamble"));
-        }
-        let il = be32(blob, 0);
-        let dl = be32(blob, 4);
+        let (rest, (il, dl)) = (be_u32, be_u32).parse(blob).map_err(|_: nom::Err<nom::error::Error<&[u8]>>| {
+            corrupt(0, "header blob shorter than its 8-byte preamble")
+        })?;
         if il == 0 || il > MAX_ENTRIES {
             return Err(corrupt(0, "header index count"));
         }
-        let index_len = il as usize * 16;
-        let end = 8usize.checked_add(index_len).and_then(|n| n.checked_add(dl as usize));
-        if end.is_none_or(|end| end > blob.len()) {
-            return Err(corrupt(4, "header index count or data length larger than the blob"));
-        }
-        Ok(Header { index: &blob[8..8 + index_len], data: &blob[8 + index_len..8 + index_len + dl as usize] })
+        let (_, (index, data)) = (take(il as usize * 16), take(dl as usize)).parse(rest).map_err(
+            |_: nom::Err<nom::error::Error<&[u8]>>| {
+                corrupt(4, "header index count or data length larger than the blob")
+            },
+        )?;
+        Ok(Header { index, data })
     }
 
     fn entries(&self) -> impl Iterator<Item = Entry> + 'a {
-        self.index.chunks_exact(16).map(|e| Entry {
-            tag: be32(e, 0),
-            kind: be32(e, 4),
-            offset: be32(e, 8),
-            count: be32(e, 12),
-        })
+        // The index is a whole number of entries (checked by `parse`): each chunk parses.
+        self.index.chunks_exact(16).filter_map(|e| entry(e).ok().map(|(_, e)| e))
     }
 
     fn find(&self, tag: u32) -> Option<Entry> {
@@ -103,8 +112,8 @@ impl<'a> Header<'a> {
 
     /// A NUL-terminated string at the start of `bytes`.
     fn c_str(bytes: &'a [u8]) -> Option<&'a str> {
-        let end = bytes.iter().position(|&b| b == 0)?;
-        core::str::from_utf8(&bytes[..end]).ok()
+        let (_, s) = c_string(bytes).ok()?;
+        core::str::from_utf8(s).ok()
     }
 
     /// A string tag (STRING, or the first of an I18NSTRING/STRING_ARRAY).
@@ -121,8 +130,8 @@ impl<'a> Header<'a> {
         let e = self.find(tag)?;
         let b = self.tail(&e)?;
         match e.kind {
-            TYPE_INT32 if e.count >= 1 => Some(u64::from(be32(b, 0))).filter(|_| b.len() >= 4),
-            TYPE_INT64 if e.count >= 1 => b.get(..8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes),
+            TYPE_INT32 if e.count >= 1 => be_u32::<_, nom::error::Error<&[u8]>>(b).ok().map(|(_, v)| u64::from(v)),
+            TYPE_INT64 if e.count >= 1 => be_u64::<_, nom::error::Error<&[u8]>>(b).ok().map(|(_, v)| v),
             _ => None,
         }
     }
@@ -142,16 +151,16 @@ impl<'a> Header<'a> {
         let mut rest = found.and_then(|e| self.tail(&e)).unwrap_or_default();
         let count = found.map_or(0, |e| e.count);
         (0..count).map_while(move |_| {
-            let s = Self::c_str(rest)?;
-            rest = &rest[s.len() + 1..];
-            Some(s)
+            let (next, s) = c_string(rest).ok()?;
+            rest = next;
+            core::str::from_utf8(s).ok()
         })
     }
 
     /// The `i`-th value of an INT32 array tag.
     fn int32_at(&self, e: &Entry, i: u32) -> Option<u32> {
-        let b = self.tail(e)?;
-        (i < e.count && b.len() >= (i as usize + 1) * 4).then(|| be32(b, i as usize * 4))
+        let b = self.tail(e)?.get(i as usize * 4..).filter(|_| i < e.count)?;
+        be_u32::<_, nom::error::Error<&[u8]>>(b).ok().map(|(_, v)| v)
     }
 
     /// Calls `each` with every installed file path (`DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]`,

@@ -4,12 +4,14 @@
 //! newest committed version of each page is read from it, as SQLite itself would (systems that
 //! were not shut down cleanly leave one). Reference: the SQLite "Database File Format" page.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::{BlobResult, MAX_BLOB};
 use crate::budget::{Budget, FixedVec};
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
 use crate::io::{fits, ReadAt};
-use alloc::vec::Vec;
 
 const FORMAT: &str = "sqlite";
 const WAL_FORMAT: &str = "sqlite-wal";
@@ -20,28 +22,33 @@ fn err(offset: u64, kind: ErrorKind) -> Error {
     Error::new(Layer::Pkg, FORMAT, offset, kind)
 }
 
-fn be16(b: &[u8], off: usize) -> usize {
-    usize::from(u16::from_be_bytes([b.get(off).copied().unwrap_or(0), b.get(off + 1).copied().unwrap_or(0)]))
+/// A view of bytes of the database file (or of a page of it) at `offset`.
+fn view(data: &[u8], offset: u64) -> Bytes<'_> {
+    Bytes::new(data, offset, Layer::Pkg, FORMAT)
 }
 
-fn be32(b: &[u8], off: usize) -> u32 {
-    u32::from_be_bytes(b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]))
-}
-
-/// A SQLite varint at `off`: (value, length).
-fn varint(b: &[u8], off: usize) -> Option<(u64, usize)> {
+/// A SQLite varint: 1 to 9 bytes, big-endian, 7 bits per byte with the high bit saying
+/// another byte follows; the ninth byte gives all 8 bits.
+fn varint(input: &[u8]) -> nom::IResult<&[u8], u64> {
     let mut v = 0u64;
-    for i in 0..9 {
-        let byte = *b.get(off + i)?;
+    for (i, &byte) in input.iter().take(9).enumerate() {
+        let rest = input.get(i + 1..).unwrap_or_default();
         if i == 8 {
-            return Some((v << 8 | u64::from(byte), 9));
+            return Ok((rest, v << 8 | u64::from(byte)));
         }
         v = v << 7 | u64::from(byte & 0x7F);
         if byte & 0x80 == 0 {
-            return Some((v, i + 1));
+            return Ok((rest, v));
         }
     }
-    None
+    Err(nom::Err::Error(nom::error::Error::new(input, nom::error::ErrorKind::Eof)))
+}
+
+/// The varint at byte `at` of `b`: (value, length).
+fn varint_at(b: &[u8], at: usize) -> Option<(u64, usize)> {
+    let input = b.get(at..)?;
+    let (rest, v) = varint(input).ok()?;
+    Some((v, input.len() - rest.len()))
 }
 
 /// Committed WAL frames: for each page, the frame holding its newest committed version.
@@ -61,18 +68,19 @@ impl<'a> Wal<'a> {
         if file.size() < 32 {
             return Ok(None);
         }
-        let mut h = [0u8; 32];
-        file.read_at(0, &mut h)?;
-        let magic = be32(&h, 0);
-        if magic & !1 != 0x377F_0682 || be32(&h, 8) as usize != page_size {
+        let mut raw = [0u8; 32];
+        file.read_at(0, &mut raw)?;
+        let h = Bytes::new(&raw, 0, Layer::Pkg, WAL_FORMAT);
+        let magic = h.u32_be(0)?;
+        if magic & !1 != 0x377F_0682 || h.u32_be(8)? as usize != page_size {
             return Ok(None);
         }
         let big = magic & 1 == 1;
-        let (c0, c1) = checksum(big, &h[..24], (0, 0));
-        if (c0, c1) != (be32(&h, 24), be32(&h, 28)) {
+        let (c0, c1) = checksum(big, h.slice(0, 24)?, (0, 0));
+        if (c0, c1) != (h.u32_be(24)?, h.u32_be(28)?) {
             return Ok(None);
         }
-        let salts = (be32(&h, 16), be32(&h, 20));
+        let salts = (h.u32_be(16)?, h.u32_be(20)?);
         let frame_len = 24 + page_size as u64;
         let count = (file.size() - 32) / frame_len;
         let mut frames = budget.fixed_vec::<(u32, u32)>(Layer::Pkg, WAL_FORMAT, 0, count as usize)?;
@@ -81,20 +89,21 @@ impl<'a> Wal<'a> {
         let (mut committed, mut db_pages) = (0usize, 0u32);
         for i in 0..count {
             let at = 32 + i * frame_len;
-            let mut fh = [0u8; 24];
-            file.read_at(at, &mut fh)?;
+            let mut raw = [0u8; 24];
+            file.read_at(at, &mut raw)?;
             file.read_at(at + 24, &mut page)?;
-            if (be32(&fh, 8), be32(&fh, 12)) != salts {
+            let fh = Bytes::new(&raw, at, Layer::Pkg, WAL_FORMAT);
+            if (fh.u32_be(8)?, fh.u32_be(12)?) != salts {
                 break;
             }
-            sum = checksum(big, &page, checksum(big, &fh[..8], sum));
-            if sum != (be32(&fh, 16), be32(&fh, 20)) {
+            sum = checksum(big, &page, checksum(big, fh.slice(0, 8)?, sum));
+            if sum != (fh.u32_be(16)?, fh.u32_be(20)?) {
                 break;
             }
-            frames.push((be32(&fh, 0), i as u32))?;
-            if be32(&fh, 4) != 0 {
+            frames.push((fh.u32_be(0)?, i as u32))?;
+            if fh.u32_be(4)? != 0 {
                 committed = frames.len();
-                db_pages = be32(&fh, 4);
+                db_pages = fh.u32_be(4)?;
             }
         }
         if committed == 0 {
@@ -102,7 +111,7 @@ impl<'a> Wal<'a> {
         }
         // Uncommitted frames at the end are not part of the database.
         let mut kept = budget.fixed_vec::<(u32, u32)>(Layer::Pkg, WAL_FORMAT, 0, committed)?;
-        let slice = &mut frames[..committed];
+        let slice = frames.get_mut(..committed).unwrap_or_default();
         slice.sort_unstable();
         for (i, &(pgno, frame)) in slice.iter().enumerate() {
             // After sorting, the last entry of a page number is its newest frame.
@@ -115,7 +124,7 @@ impl<'a> Wal<'a> {
 
     fn frame_of(&self, pgno: u32) -> Option<u64> {
         let i = self.frames.binary_search_by_key(&pgno, |&(p, _)| p).ok()?;
-        let frame = u64::from(self.frames[i].1);
+        let frame = u64::from(self.frames.get(i)?.1);
         Some(32 + frame * (24 + self.page_size as u64) + 24)
     }
 }
@@ -123,17 +132,12 @@ impl<'a> Wal<'a> {
 /// SQLite's WAL checksum over `data` (a multiple of 8 bytes), continuing from `sum`.
 fn checksum(big: bool, data: &[u8], sum: (u32, u32)) -> (u32, u32) {
     let (mut s0, mut s1) = sum;
+    let word = |a: [u8; 4]| if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) };
     for w in data.chunks_exact(8) {
-        let word = |b: &[u8]| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if big {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        };
-        s0 = s0.wrapping_add(word(&w[0..4])).wrapping_add(s1);
-        s1 = s1.wrapping_add(word(&w[4..8])).wrapping_add(s0);
+        if let [a0, a1, a2, a3, b0, b1, b2, b3] = *w {
+            s0 = s0.wrapping_add(word([a0, a1, a2, a3])).wrapping_add(s1);
+            s1 = s1.wrapping_add(word([b0, b1, b2, b3])).wrapping_add(s0);
+        }
     }
     (s0, s1)
 }
@@ -151,30 +155,31 @@ impl<'a> Db<'a> {
         if file.size() < 100 {
             return Err(err(0, ErrorKind::UnexpectedEof { wanted: 100, size: file.size() }));
         }
-        let mut h = [0u8; 100];
-        file.read_at(0, &mut h)?;
-        if &h[..16] != b"SQLite format 3\0" {
+        let mut raw = [0u8; 100];
+        file.read_at(0, &mut raw)?;
+        let h = view(&raw, 0);
+        if h.slice(0, 16)? != b"SQLite format 3\0" {
             return Err(err(0, ErrorKind::BadMagic));
         }
-        let page_size = match be16(&h, 16) {
+        let page_size = match h.u16_be(16)? {
             1 => 65536,
-            n => n,
+            n => usize::from(n),
         };
         if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
             return Err(err(16, ErrorKind::Corrupt("page size")));
         }
-        if h[18] > 2 || h[19] > 2 {
+        if h.u8(18)? > 2 || h.u8(19)? > 2 {
             return Err(err(18, ErrorKind::Unsupported("SQLite file format version")));
         }
-        let usable = page_size - usize::from(h[20]);
+        let usable = page_size - usize::from(h.u8(20)?);
         if usable < 480 {
             return Err(err(20, ErrorKind::Corrupt("reserved bytes per page")));
         }
         // The in-header size is valid only when written by a SQLite that keeps it current.
         let from_file = (file.size() / page_size as u64) as u32;
-        let in_header = be32(&h, 28);
+        let in_header = h.u32_be(28)?;
         let mut pages =
-            if in_header != 0 && be32(&h, 24) == be32(&h, 92) { in_header.min(from_file) } else { from_file };
+            if in_header != 0 && h.u32_be(24)? == h.u32_be(92)? { in_header.min(from_file) } else { from_file };
         let wal = match wal {
             Some(w) => Wal::open(w, page_size, budget)?,
             None => None,
@@ -222,9 +227,11 @@ impl Db<'_> {
         budget: &Budget,
         each: &mut dyn FnMut(BlobResult<'_>) -> Result<Walk>,
     ) -> Result<()> {
-        let mut pages: Vec<FixedVec<u8>> = Vec::new();
+        let mut pages: heapless::Vec<FixedVec<u8>, MAX_DEPTH> = heapless::Vec::new();
         // (page number, next cell to visit) per level.
-        let mut stack: Vec<(u32, usize)> = alloc::vec![(root, 0)];
+        let mut stack: heapless::Vec<(u32, usize), { MAX_DEPTH + 1 }> = heapless::Vec::new();
+        let too_deep = || err(u64::from(root) * self.page_size as u64, ErrorKind::LoopLimit("SQLite b-tree depth"));
+        stack.push((root, 0)).map_err(|_| too_deep())?;
         let mut payload = budget.zeroed(Layer::Pkg, FORMAT, 0, 0)?;
         let mut overflow =
             Overflow { page: budget.zeroed(Layer::Pkg, FORMAT, 0, self.page_size)?, pages_left: u64::from(self.pages) };
@@ -237,9 +244,9 @@ impl Db<'_> {
                 return Err(err(u64::from(pgno) * self.page_size as u64, ErrorKind::LoopLimit("SQLite b-tree depth")));
             }
             if pages.len() <= depth {
-                pages.push(budget.zeroed(Layer::Pkg, FORMAT, 0, self.page_size)?);
+                pages.push(budget.zeroed(Layer::Pkg, FORMAT, 0, self.page_size)?).map_err(|_| too_deep())?;
             }
-            let page = &mut pages[depth];
+            let page = pages.get_mut(depth).ok_or_else(too_deep)?;
             if pgno == 0 || pgno > self.pages {
                 return Err(err(0, ErrorKind::Corrupt("b-tree page number outside the database")));
             }
@@ -257,8 +264,9 @@ impl Db<'_> {
             self.read_page(pgno, page)?;
             let page_at = u64::from(pgno - 1) * self.page_size as u64;
             let hdr = if pgno == 1 { 100 } else { 0 };
-            let kind = page[hdr];
-            let cells = be16(page, hdr + 3);
+            let p = view(page, page_at);
+            let kind = p.u8(hdr)?;
+            let cells = usize::from(p.u16_be(hdr + 3)?);
             let (interior, ptrs) = match kind {
                 0x05 => (true, hdr + 12),
                 0x0D => (false, hdr + 8),
@@ -272,15 +280,16 @@ impl Db<'_> {
                     stack.pop();
                     continue;
                 }
-                let child = if next == cells { be32(page, hdr + 8) } else { be32(page, be16(page, ptrs + 2 * next)) };
+                let child =
+                    if next == cells { p.u32_be(hdr + 8)? } else { p.u32_be(usize::from(p.u16_be(ptrs + 2 * next)?))? };
                 if let Some(top) = stack.last_mut() {
                     top.1 += 1;
                 }
-                stack.push((child, 0));
+                stack.push((child, 0)).map_err(|_| too_deep())?;
                 continue;
             }
             for i in 0..cells {
-                let cell = be16(page, ptrs + 2 * i);
+                let cell = usize::from(p.u16_be(ptrs + 2 * i)?);
                 let row = self.payload(page, cell, page_at, budget, &mut payload, &mut overflow);
                 let walk = match row {
                     Ok(()) => each(Ok((&payload[..], page_at + cell as u64)))?,
@@ -313,8 +322,8 @@ impl Db<'_> {
         if cell >= self.usable {
             return Err(bad("cell offset"));
         }
-        let (len, n1) = varint(page, cell).ok_or(bad("payload length"))?;
-        let (_rowid, n2) = varint(page, cell + n1).ok_or(bad("row id"))?;
+        let (len, n1) = varint_at(page, cell).ok_or(bad("payload length"))?;
+        let (_rowid, n2) = varint_at(page, cell + n1).ok_or(bad("row id"))?;
         let len = usize::try_from(len).ok().filter(|&l| l <= MAX_BLOB + 4096).ok_or(bad("payload length"))?;
         let u = self.usable;
         let max_local = u - 35;
@@ -334,9 +343,10 @@ impl Db<'_> {
             return Err(bad("payload runs past the page"));
         }
         budget.reuse(out, Layer::Pkg, FORMAT, page_at + cell as u64, len)?;
-        out[..local].copy_from_slice(&page[start..start + local]);
+        let p = view(page, page_at);
+        out.get_mut(..local).ok_or(bad("payload length"))?.copy_from_slice(p.slice(start, local)?);
         let mut done = local;
-        let mut next = be32(page, start + local);
+        let mut next = if local < len { p.u32_be(start + local)? } else { 0 };
         // Each overflow page carries usable-4 bytes: more hops than that means a loop.
         let max_hops = (len - local) / (u - 4) + 1;
         for _ in 0..max_hops {
@@ -348,10 +358,11 @@ impl Db<'_> {
                 ErrorKind::LoopLimit("SQLite overflow chains (pages shared by cells)"),
             ))?;
             self.read_page(next, &mut overflow.page)?;
+            let o = view(&overflow.page, u64::from(next.saturating_sub(1)) * self.page_size as u64);
             let n = (len - done).min(u - 4);
-            out[done..done + n].copy_from_slice(&overflow.page[4..4 + n]);
+            out.get_mut(done..done + n).ok_or(bad("payload length"))?.copy_from_slice(o.slice(4, n)?);
             done += n;
-            next = be32(&overflow.page, 0);
+            next = o.u32_be(0)?;
         }
         if done != len {
             return Err(bad("overflow chain loops"));
@@ -362,12 +373,12 @@ impl Db<'_> {
 
 /// The values of a record: for each column, (serial type, byte range in the payload).
 fn columns(record: &[u8], max: usize, out: &mut [(u64, core::ops::Range<usize>)]) -> Option<usize> {
-    let (header_len, mut at) = varint(record, 0)?;
+    let (header_len, mut at) = varint_at(record, 0)?;
     let header_len = usize::try_from(header_len).ok()?;
     let mut body = header_len;
     let mut n = 0;
     while at < header_len && n < max {
-        let (t, len) = varint(record, at)?;
+        let (t, len) = varint_at(record, at)?;
         at += len;
         let size = match t {
             0 | 8 | 9 => 0,
@@ -378,7 +389,7 @@ fn columns(record: &[u8], max: usize, out: &mut [(u64, core::ops::Range<usize>)]
             t => ((t - 12) / 2) as usize,
         };
         let end = body.checked_add(size).filter(|&e| e <= record.len())?;
-        out[n] = (t, body..end);
+        *out.get_mut(n)? = (t, body..end);
         body = end;
         n += 1;
     }
@@ -394,9 +405,14 @@ fn table_root(db: &Db<'_>, name: &[u8], budget: &Budget) -> Result<Option<u32>> 
         if columns(rec, 5, &mut cols) != Some(5) {
             return Ok(Walk::Continue);
         }
-        let (kind, tbl, rootpage) = (&rec[cols[0].1.clone()], &rec[cols[1].1.clone()], &cols[3]);
-        if kind == b"table" && tbl == name && (1..=6).contains(&rootpage.0) {
-            let v = rec[rootpage.1.clone()].iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+        let [(_, kind), (_, tbl), _, (root_type, root_value), _] = &cols;
+        let (Some(kind), Some(tbl), Some(root_value)) =
+            (rec.get(kind.clone()), rec.get(tbl.clone()), rec.get(root_value.clone()))
+        else {
+            return Ok(Walk::Continue);
+        };
+        if kind == b"table" && tbl == name && (1..=6).contains(root_type) {
+            let v = root_value.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
             root = u32::try_from(v).ok();
             return Ok(Walk::Stop);
         }
@@ -421,8 +437,10 @@ pub fn for_each_blob(
             Err(e) => return visit(Err(e)),
         };
         let mut cols: [(u64, core::ops::Range<usize>); 2] = Default::default();
-        match columns(rec, 2, &mut cols) {
-            Some(2) if cols[1].0 >= 12 && cols[1].0.is_multiple_of(2) => visit(Ok((&rec[cols[1].1.clone()], at))),
+        let found = columns(rec, 2, &mut cols);
+        let [_, (blob_type, blob)] = &cols;
+        match (found, rec.get(blob.clone())) {
+            (Some(2), Some(blob)) if *blob_type >= 12 && blob_type.is_multiple_of(2) => visit(Ok((blob, at))),
             _ => visit(Err(err(at, ErrorKind::Corrupt("Packages row without a blob")))),
         }
     })
