@@ -5,8 +5,11 @@
 //! chain of overflow pages. Both byte orders are read (the magic tells which). Reference:
 //! Berkeley DB's dbinc/db_page.h and hash/hash_page.c layouts.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use super::{BlobResult, MAX_BLOB};
 use crate::budget::{Budget, FixedVec};
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
 use crate::io::ReadAt;
@@ -26,9 +29,9 @@ const H_OFFPAGE: u8 = 3;
 
 /// Whether `head` (the first bytes of a file) is a BerkeleyDB hash database.
 pub fn is_bdb_hash(head: &[u8]) -> bool {
-    head.len() >= 26
-        && head[25] == P_HASHMETA
-        && matches!(head[12..16].try_into().map(u32::from_le_bytes), Ok(m) if m == HASH_MAGIC || m.swap_bytes() == HASH_MAGIC)
+    let head = Bytes::new(head, 0, Layer::Pkg, FORMAT);
+    head.u8(25).is_ok_and(|kind| kind == P_HASHMETA)
+        && head.u32_le(12).is_ok_and(|m| m == HASH_MAGIC || m.swap_bytes() == HASH_MAGIC)
 }
 
 #[derive(Clone, Copy)]
@@ -37,22 +40,25 @@ struct Order {
 }
 
 impl Order {
-    fn u16(self, b: &[u8], off: usize) -> u16 {
-        let a = [b.get(off).copied().unwrap_or(0), b.get(off + 1).copied().unwrap_or(0)];
+    fn u16(self, b: &Bytes<'_>, at: usize) -> Result<u16> {
         if self.big {
-            u16::from_be_bytes(a)
+            b.u16_be(at)
         } else {
-            u16::from_le_bytes(a)
+            b.u16_le(at)
         }
     }
-    fn u32(self, b: &[u8], off: usize) -> u32 {
-        let a: [u8; 4] = b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]);
+    fn u32(self, b: &Bytes<'_>, at: usize) -> Result<u32> {
         if self.big {
-            u32::from_be_bytes(a)
+            b.u32_be(at)
         } else {
-            u32::from_le_bytes(a)
+            b.u32_le(at)
         }
     }
+}
+
+/// A page (or the meta page) read from file offset `at`.
+fn view(page: &[u8], at: u64) -> Bytes<'_> {
+    Bytes::new(page, at, Layer::Pkg, FORMAT)
 }
 
 fn err(offset: u64, kind: ErrorKind) -> Error {
@@ -66,23 +72,24 @@ pub fn for_each_blob(
     budget: &Budget,
     visit: &mut dyn FnMut(BlobResult<'_>) -> Result<Walk>,
 ) -> Result<()> {
-    let mut meta = [0u8; 512];
+    let mut raw = [0u8; 512];
     if db.size() < 512 {
         return Err(err(0, ErrorKind::UnexpectedEof { wanted: 512, size: db.size() }));
     }
-    db.read_at(0, &mut meta)?;
-    if !is_bdb_hash(&meta) {
+    db.read_at(0, &mut raw)?;
+    if !is_bdb_hash(&raw) {
         return Err(err(12, ErrorKind::BadMagic));
     }
-    let order = Order { big: u32::from_le_bytes([meta[12], meta[13], meta[14], meta[15]]) != HASH_MAGIC };
-    let page_size = order.u32(&meta, 20) as usize;
+    let meta = view(&raw, 0);
+    let order = Order { big: meta.u32_le(12)? != HASH_MAGIC };
+    let page_size = order.u32(&meta, 20)? as usize;
     if !(512..=65536).contains(&page_size) || !page_size.is_power_of_two() {
         return Err(err(20, ErrorKind::Corrupt("page size")));
     }
-    if meta[24] != 0 {
+    if meta.u8(24)? != 0 {
         return Err(err(24, ErrorKind::Unsupported("encrypted BerkeleyDB")));
     }
-    let last_pgno = u64::from(order.u32(&meta, 32));
+    let last_pgno = u64::from(order.u32(&meta, 32)?);
     let pages = (last_pgno + 1).min(db.size() / page_size as u64);
     let mut page = budget.zeroed(Layer::Pkg, FORMAT, 0, page_size)?;
     let mut overflow = budget.zeroed(Layer::Pkg, FORMAT, 0, page_size)?;
@@ -90,21 +97,22 @@ pub fn for_each_blob(
     for pgno in 1..pages {
         let at = pgno * page_size as u64;
         db.read_at(at, &mut page)?;
-        if page[25] != P_HASH && page[25] != P_HASH_UNSORTED {
+        let p = view(&page, at);
+        if !matches!(p.u8(25)?, P_HASH | P_HASH_UNSORTED) {
             continue;
         }
-        let entries = usize::from(order.u16(&page, 20));
+        let entries = usize::from(order.u16(&p, 20)?);
         if PAGE_HEADER + entries * 2 > page_size {
             if visit(Err(err(at + 20, ErrorKind::Corrupt("hash page entry count"))))? == Walk::Stop {
                 return Ok(());
             }
             continue;
         }
-        let offset_of = |i: usize| usize::from(order.u16(&page, PAGE_HEADER + 2 * i));
+        let offset_of = |i: usize| -> Result<usize> { Ok(usize::from(order.u16(&p, PAGE_HEADER + 2 * i)?)) };
         // Items are key/data pairs; an item ends where the previous one starts.
         for i in (0..entries.saturating_sub(1)).step_by(2) {
-            let (key_at, data_at) = (offset_of(i), offset_of(i + 1));
-            let key_end = if i == 0 { page_size } else { offset_of(i - 1) };
+            let (key_at, data_at) = (offset_of(i)?, offset_of(i + 1)?);
+            let key_end = if i == 0 { page_size } else { offset_of(i - 1)? };
             // Every bound is checked against the page on its own: a previous pair that was
             // rejected says nothing about where this one ends.
             if !(PAGE_HEADER..page_size).contains(&data_at)
@@ -120,19 +128,19 @@ pub fn for_each_blob(
                 continue;
             }
             // Key 0 holds rpm's instance counter, not a package.
-            let Some(key) = page.get(key_at..key_end) else { continue };
+            let Ok(key) = p.slice(key_at, key_end - key_at) else { continue };
             if key.first() == Some(&H_KEYDATA) && key.get(1..5) == Some(&[0, 0, 0, 0]) {
                 continue;
             }
             let item_at = at + data_at as u64;
-            let result = match page[data_at] {
-                H_OFFPAGE => {
-                    let first = u64::from(order.u32(&page, data_at + 4));
-                    let len = order.u32(&page, data_at + 8) as usize;
-                    read_overflow(db, budget, order, page_size, pages, first, len, &mut overflow, &mut blob)
-                        .map(|()| (&blob[..], first * page_size as u64))
-                }
-                H_KEYDATA => Ok((&page[data_at + 1..key_at], item_at + 1)),
+            let result = match p.u8(data_at)? {
+                H_OFFPAGE => order.u32(&p, data_at + 4).and_then(|first| {
+                    let first = u64::from(first);
+                    let len = order.u32(&p, data_at + 8)? as usize;
+                    read_overflow(db, budget, order, page_size, pages, first, len, &mut overflow, &mut blob)?;
+                    Ok((&blob[..], first * page_size as u64))
+                }),
+                H_KEYDATA => p.slice(data_at + 1, key_at - data_at - 1).map(|data| (data, item_at + 1)),
                 _ => continue,
             };
             if visit(result)? == Walk::Stop {
@@ -173,16 +181,16 @@ fn read_overflow(
             return Err(err(at, ErrorKind::Corrupt("overflow page number outside the file")));
         }
         db.read_at(at, page)?;
-        if page[25] != P_OVERFLOW {
+        let p = view(page, at);
+        if p.u8(25)? != P_OVERFLOW {
             return Err(err(at + 25, ErrorKind::Corrupt("overflow chain reaches a page that is not an overflow page")));
         }
-        let used = usize::from(order.u16(page, 22));
-        if PAGE_HEADER + used > page_size || done + used > len {
-            return Err(err(at + 22, ErrorKind::Corrupt("overflow page length")));
-        }
-        blob[done..done + used].copy_from_slice(&page[PAGE_HEADER..PAGE_HEADER + used]);
+        let used = usize::from(order.u16(&p, 22)?);
+        let piece = p.slice(PAGE_HEADER, used).map_err(|_| err(at + 22, ErrorKind::Corrupt("overflow page length")))?;
+        let dest = blob.get_mut(done..done + used).ok_or(err(at + 22, ErrorKind::Corrupt("overflow page length")))?;
+        dest.copy_from_slice(piece);
         done += used;
-        pgno = u64::from(order.u32(page, 16));
+        pgno = u64::from(order.u32(&p, 16)?);
     }
     if done == len {
         return Ok(());
