@@ -2,15 +2,22 @@
 //! that is a disk image is read in place — a tar member's data is contiguous, so it is itself
 //! random access. ustar, GNU long names ('L') and pax headers are understood.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{fits, ReadAt, ReadAtExt};
-use alloc::string::String;
 
 const FORMAT: &str = "tar";
 const BLOCK: u64 = 512;
 /// Most archive members looked at.
 const MAX_MEMBERS: usize = 10_000;
+/// Longest member name kept (a GNU long name may be this long; ustar names are at most 256).
+const MAX_NAME: usize = 4096;
 const DISK_SUFFIXES: [&str; 8] = [".vmdk", ".vhd", ".vhdx", ".qcow2", ".vdi", ".img", ".raw", ".qcow"];
+
+/// A member's name, in a buffer of fixed size.
+pub(crate) type MemberName = heapless::String<MAX_NAME>;
 
 fn octal(field: &[u8]) -> Option<u64> {
     let s = core::str::from_utf8(field).ok()?.trim_matches(|c: char| c == '\0' || c == ' ');
@@ -20,44 +27,48 @@ fn octal(field: &[u8]) -> Option<u64> {
     u64::from_str_radix(s, 8).ok()
 }
 
-fn text(field: &[u8]) -> String {
-    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
-    String::from_utf8_lossy(&field[..end]).into_owned()
+/// A NUL-terminated text field appended to `name` (invalid UTF-8 replaced; `false` when the
+/// name would not fit).
+fn push_text(name: &mut MemberName, field: &[u8]) -> bool {
+    let until_nul = field.split(|&b| b == 0).next().unwrap_or(field);
+    let text = alloc::string::String::from_utf8_lossy(until_nul);
+    name.push_str(&text).is_ok()
 }
 
 /// Finds the first disk-image member: (name, data offset, size).
-pub(crate) fn find_disk(archive: &dyn ReadAt) -> Result<(String, u64, u64)> {
+pub(crate) fn find_disk(archive: &dyn ReadAt) -> Result<(MemberName, u64, u64)> {
     let mut pos = 0u64;
-    let mut long_name: Option<String> = None;
+    let mut long_name: Option<MemberName> = None;
     for _ in 0..MAX_MEMBERS {
         if !fits(pos, BLOCK, archive.size()) {
             break;
         }
-        let h: [u8; 512] = archive.read_array(pos)?;
-        if h.iter().all(|&b| b == 0) {
+        let raw: [u8; 512] = archive.read_array(pos)?;
+        if raw.iter().all(|&b| b == 0) {
             break;
         }
-        let size = octal(&h[124..136]).ok_or(Error::new(
-            Layer::Image,
-            FORMAT,
-            pos + 124,
-            ErrorKind::Corrupt("member size"),
-        ))?;
+        let h = Bytes::new(&raw, pos, Layer::Image, FORMAT);
+        let size = octal(h.slice(124, 12)?).ok_or(h.corrupt(124, "member size"))?;
         let data = pos + BLOCK;
-        let mut name = long_name.take().unwrap_or_else(|| {
-            let prefix = if &h[257..262] == b"ustar" { text(&h[345..500]) } else { String::new() };
-            let base = text(&h[0..100]);
-            if prefix.is_empty() {
-                base
-            } else {
-                alloc::format!("{prefix}/{base}")
+        let mut name = match long_name.take() {
+            Some(long) => long,
+            None => {
+                let mut name = MemberName::new();
+                if h.slice(257, 5)? == b"ustar" && h.u8(345)? != 0 {
+                    push_text(&mut name, h.slice(345, 155)?);
+                    let _ = name.push('/');
+                }
+                push_text(&mut name, h.slice(0, 100)?);
+                name
             }
-        });
-        match h[156] {
-            b'L' if size <= 4096 && fits(data, size, archive.size()) => {
-                let mut buf = [0u8; 4096];
-                archive.read_at(data, &mut buf[..size as usize])?;
-                long_name = Some(text(&buf[..size as usize]));
+        };
+        match h.u8(156)? {
+            b'L' if size <= MAX_NAME as u64 && fits(data, size, archive.size()) => {
+                let mut buf = [0u8; MAX_NAME];
+                let buf = buf.get_mut(..size as usize).ok_or(h.corrupt(124, "member size"))?;
+                archive.read_at(data, buf)?;
+                let mut long = MemberName::new();
+                long_name = push_text(&mut long, buf).then_some(long);
             }
             b'0' | 0 => {
                 name.make_ascii_lowercase();
@@ -75,7 +86,11 @@ pub(crate) fn find_disk(archive: &dyn ReadAt) -> Result<(String, u64, u64)> {
             }
             _ => {}
         }
-        pos = data + size.div_ceil(BLOCK) * BLOCK;
+        // The next header follows the data, padded to a block (a size near 2^64 ends the walk).
+        match size.div_ceil(BLOCK).checked_mul(BLOCK).and_then(|padded| data.checked_add(padded)) {
+            Some(next) => pos = next,
+            None => break,
+        }
     }
     Err(Error::new(Layer::Image, FORMAT, 0, ErrorKind::Unsupported("no disk image in this tar archive")))
 }

@@ -16,8 +16,13 @@ use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
 use alloc::boxed::Box;
-use alloc::string::String;
 use alloc::vec::Vec;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_until};
+use nom::character::complete::{alphanumeric1, char, digit1, space0, space1};
+use nom::combinator::{map_res, opt, rest};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
 
 const FORMAT: &str = "vmdk";
 const SECTOR: u64 = 512;
@@ -146,39 +151,74 @@ impl ChunkMap for SparseMap {
     }
 }
 
-/// A parsed text descriptor.
-#[derive(Debug, Default)]
-struct Descriptor {
-    create_type: String,
-    parent: Option<String>,
-    /// (access, sectors, type, file name, start sector)
-    extents: Vec<(String, u64, String, String, u64)>,
+/// One extent line of a descriptor: `ACCESS SECTORS TYPE ["FILE" [OFFSET]]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ExtentLine<'a> {
+    sectors: u64,
+    kind: &'a str,
+    file: &'a str,
+    offset: u64,
 }
 
-fn parse_descriptor(text: &str) -> Descriptor {
-    let mut d = Descriptor::default();
-    for line in text.lines().map(str::trim) {
-        if let Some(v) = line.strip_prefix("createType=") {
-            d.create_type = String::from(v.trim_matches('"'));
-        } else if let Some(v) = line.strip_prefix("parentFileNameHint=") {
-            d.parent = Some(String::from(v.trim_matches('"')));
-        } else if ["RW ", "RDONLY ", "NOACCESS "].iter().any(|p| line.starts_with(p)) && d.extents.len() < MAX_EXTENTS {
-            // ACCESS SECTORS TYPE ["FILE" [OFFSET]]
-            let (head, rest) = match line.find('"') {
-                Some(q) => (&line[..q], &line[q..]),
-                None => (line, ""),
-            };
-            let mut words = head.split_whitespace();
-            let (Some(access), Some(size), Some(kind)) = (words.next(), words.next(), words.next()) else { continue };
-            let Ok(size) = size.parse() else { continue };
-            let mut parts = rest.splitn(3, '"');
-            parts.next();
-            let name = String::from(parts.next().unwrap_or(""));
-            let offset = parts.next().and_then(|o| o.trim().parse().ok()).unwrap_or(0);
-            d.extents.push((String::from(access), size, String::from(kind), name, offset));
+/// A text descriptor, borrowing the descriptor's bytes; extent lines are parsed as they are
+/// walked.
+#[derive(Debug, Default)]
+struct Descriptor<'a> {
+    text: &'a [u8],
+    create_type: &'a str,
+    parent: Option<&'a str>,
+}
+
+type Parsed<'a, T> = IResult<&'a [u8], T>;
+
+fn number(input: &[u8]) -> Parsed<'_, u64> {
+    map_res(digit1, |d: &[u8]| core::str::from_utf8(d).map_err(|_| ()).and_then(|d| d.parse().map_err(|_| ())))
+        .parse(input)
+}
+
+fn quoted(input: &[u8]) -> Parsed<'_, &str> {
+    map_res(delimited(char('"'), take_until(&b"\""[..]), char('"')), core::str::from_utf8).parse(input)
+}
+
+fn extent_line(line: &[u8]) -> Parsed<'_, ExtentLine<'_>> {
+    let (input, _access) = alt((tag(&b"RW"[..]), tag(&b"RDONLY"[..]), tag(&b"NOACCESS"[..]))).parse(line)?;
+    let (input, sectors) = preceded(space1, number).parse(input)?;
+    let (input, kind) = preceded(space1, map_res(alphanumeric1, core::str::from_utf8)).parse(input)?;
+    let (input, file) = opt(preceded(space1, quoted)).parse(input)?;
+    let (input, offset) = opt(preceded(space1, number)).parse(input)?;
+    Ok((input, ExtentLine { sectors, kind, file: file.unwrap_or(""), offset: offset.unwrap_or(0) }))
+}
+
+/// `key="value"` (or an unquoted value to the end of the line).
+fn setting<'a>(key: &'static str, line: &'a [u8]) -> Option<&'a str> {
+    let mut value =
+        preceded((tag(key.as_bytes()), space0, char('='), space0), alt((quoted, map_res(rest, core::str::from_utf8))));
+    let (_, v): (_, &str) = value.parse(line).ok()?;
+    Some(v.trim())
+}
+
+/// The descriptor's lines, without surrounding blanks (and carriage returns).
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| b == b'\n').map(|l| l.trim_ascii())
+}
+
+fn parse_descriptor(text: &[u8]) -> Descriptor<'_> {
+    let mut d = Descriptor { text, ..Descriptor::default() };
+    for line in lines(text) {
+        if let Some(v) = setting("createType", line) {
+            d.create_type = v;
+        } else if let Some(v) = setting("parentFileNameHint", line) {
+            d.parent = Some(v);
         }
     }
     d
+}
+
+impl<'a> Descriptor<'a> {
+    /// The extent lines, in order (lines that are not extents are skipped).
+    fn extents(&self) -> impl Iterator<Item = ExtentLine<'a>> {
+        lines(self.text).filter_map(|line| extent_line(line).ok().map(|(_, e)| e))
+    }
 }
 
 /// The subformat name of a createType.
@@ -194,8 +234,14 @@ fn subformat(create_type: &str, compressed: bool) -> &'static str {
     }
 }
 
-/// Reads a descriptor embedded in a sparse extent (`Ok(None)` when there is none).
-fn embedded_descriptor(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Option<Descriptor>> {
+/// Reads the descriptor embedded in a sparse extent: the subformat its createType names and
+/// whether it has a parent (`Ok(None)` when there is no descriptor).
+fn embedded_descriptor(
+    file: &dyn ReadAt,
+    hdr: &Header,
+    budget: &Budget,
+    compressed: bool,
+) -> Result<Option<(&'static str, bool)>> {
     let (at, len) = (hdr.descriptor.0.saturating_mul(SECTOR), hdr.descriptor.1.saturating_mul(SECTOR));
     if hdr.descriptor.0 == 0 || len == 0 {
         return Ok(None);
@@ -208,12 +254,11 @@ fn embedded_descriptor(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Resu
     if end == 0 {
         return Ok(None);
     }
-    let text = String::from_utf8_lossy(&buf[..end]);
-    let d = parse_descriptor(&text);
-    if d.extents.is_empty() {
+    let d = parse_descriptor(buf.get(..end).unwrap_or_default());
+    if d.extents().next().is_none() {
         return Err(err(at, ErrorKind::Corrupt("invalid descriptor (no extent description)")));
     }
-    Ok(Some(d))
+    Ok(Some((subformat(d.create_type, compressed), d.parent.is_some())))
 }
 
 /// Opens a sparse extent (`KDMV`). Returns the disk and the subformat name.
@@ -230,14 +275,14 @@ pub(crate) fn open_sparse<'a, F: ReadAt + 'a>(
     if compressed && hdr.compress != 1 {
         return Err(err(77, ErrorKind::Unsupported("VMDK grain compression other than deflate")));
     }
-    let descriptor = embedded_descriptor(&file, &hdr, budget)?;
-    if descriptor.as_ref().is_some_and(|d| d.parent.is_some()) {
+    let descriptor = embedded_descriptor(&file, &hdr, budget, compressed)?;
+    if descriptor.is_some_and(|(_, differencing)| differencing) {
         return Err(err(
             hdr.descriptor.0.saturating_mul(SECTOR),
             ErrorKind::Unsupported("differencing VMDK: it needs its parent disk"),
         ));
     }
-    let name = subformat(descriptor.as_ref().map_or("", |d| d.create_type.as_str()), compressed);
+    let name = descriptor.map_or_else(|| subformat("", compressed), |(name, _)| name);
     let size = file.size();
     if hdr.gd_offset == GD_AT_END {
         // VMware's stream layout: the real header is the footer, 1024 bytes from the end.
@@ -314,7 +359,7 @@ fn scan_markers(file: &dyn ReadAt, hdr: &Header, budget: &Budget) -> Result<Fixe
 
 /// A disk made of extents laid end to end.
 struct Extents<'a> {
-    parts: Vec<(u64, u64, Box<dyn ReadAt + 'a>)>,
+    parts: FixedVec<(u64, u64, Box<dyn ReadAt + 'a>)>,
     size: u64,
 }
 
@@ -373,19 +418,22 @@ pub(crate) fn open_descriptor<'a>(
     let len = file.size().min(MAX_DESCRIPTOR);
     let mut buf = budget.zeroed(Layer::Image, FORMAT, 0, len as usize)?;
     file.read_at(0, &mut buf)?;
-    let d = parse_descriptor(&String::from_utf8_lossy(&buf));
-    drop(buf);
-    if d.extents.is_empty() {
+    let d = parse_descriptor(&buf);
+    let count = d.extents().count();
+    if count == 0 {
         return Err(err(0, ErrorKind::Corrupt("invalid descriptor (no extent description)")));
+    }
+    if count > MAX_EXTENTS {
+        return Err(err(0, ErrorKind::Unsupported("more VMDK extents than coldscan reads")));
     }
     if d.parent.is_some() {
         return Err(err(0, ErrorKind::Unsupported("differencing VMDK: it needs its parent disk")));
     }
-    let mut parts: Vec<(u64, u64, Box<dyn ReadAt + 'a>)> = Vec::new();
+    let mut parts = budget.fixed_vec::<(u64, u64, Box<dyn ReadAt + 'a>)>(Layer::Image, FORMAT, 0, count)?;
     let mut start = 0u64;
-    for (_, sectors, kind, name, offset) in &d.extents {
+    for ExtentLine { sectors, kind, file: name, offset } in d.extents() {
         let len = sectors.checked_mul(SECTOR).ok_or(err(0, ErrorKind::Corrupt("extent size")))?;
-        let part: Box<dyn ReadAt + 'a> = match kind.as_str() {
+        let part: Box<dyn ReadAt + 'a> = match kind {
             "ZERO" => Box::new(Zeros(len)),
             "FLAT" | "VMFS" | "VMFSRDM" | "VMFSRAW" => {
                 let f = opener.open(name).map_err(|_| missing_extent())?;
@@ -398,10 +446,10 @@ pub(crate) fn open_descriptor<'a>(
             }
             _ => return Err(err(0, ErrorKind::Unsupported("VMDK extent type"))),
         };
-        parts.push((start, len, part));
+        parts.push((start, len, part))?;
         start = start.checked_add(len).ok_or(err(0, ErrorKind::Corrupt("extent sizes")))?;
     }
-    Ok((Box::new(Extents { parts, size: start }), subformat(&d.create_type, false)))
+    Ok((Box::new(Extents { parts, size: start }), subformat(d.create_type, false)))
 }
 
 fn missing_extent() -> Error {
@@ -415,12 +463,14 @@ mod tests {
     #[test]
     fn descriptor_extent_lines() {
         let d = parse_descriptor(
-            "# Disk DescriptorFile\ncreateType=\"twoGbMaxExtentFlat\"\nRW 4192256 FLAT \"d-f001.vmdk\" 0\nRW 2048 ZERO\nRDONLY 10 SPARSE \"a b.vmdk\"\n",
+            b"# Disk DescriptorFile\r\ncreateType=\"twoGbMaxExtentFlat\"\nRW 4192256 FLAT \"d-f001.vmdk\" 0\nRW 2048 ZERO\n\tRDONLY 10 SPARSE \"a b.vmdk\"\nRW x FLAT \"bad\"\n",
         );
         assert_eq!(d.create_type, "twoGbMaxExtentFlat");
-        assert_eq!(d.extents.len(), 3);
-        assert_eq!(d.extents[0].3, "d-f001.vmdk");
-        assert_eq!(d.extents[1].2, "ZERO");
-        assert_eq!(d.extents[2].3, "a b.vmdk");
+        let extents: Vec<_> = d.extents().collect();
+        let line = |sectors, kind, file, offset| ExtentLine { sectors, kind, file, offset };
+        assert_eq!(
+            extents,
+            [line(4192256, "FLAT", "d-f001.vmdk", 0), line(2048, "ZERO", "", 0), line(10, "SPARSE", "a b.vmdk", 0)]
+        );
     }
 }
