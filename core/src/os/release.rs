@@ -3,6 +3,11 @@
 use super::OsInfo;
 use alloc::string::String;
 use alloc::vec::Vec;
+use nom::bytes::complete::take_while1;
+use nom::character::complete::{char, space0};
+use nom::combinator::rest;
+use nom::sequence::{delimited, separated_pair};
+use nom::{IResult, Parser};
 
 /// The kind of a non-os-release release file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +31,17 @@ pub fn parse_os_release(text: &str, mut each: impl FnMut(&str, String)) {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, raw)) = line.split_once('=') else { continue };
-        let key = key.trim();
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            continue;
-        }
+        let Some((key, raw)) = assignment(line) else { continue };
         each(key, unquote(raw.trim()));
     }
+}
+
+/// `KEY=value`: a key of letters, digits and underscores (blanks around it allowed), `=`, and
+/// the raw value.
+fn assignment(line: &str) -> Option<(&str, &str)> {
+    let key = delimited(space0, take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_'), space0);
+    let parsed: IResult<&str, (&str, &str)> = separated_pair(key, char('='), rest).parse(line);
+    parsed.ok().map(|(_, kv)| kv)
 }
 
 fn unquote(raw: &str) -> String {

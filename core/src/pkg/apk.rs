@@ -2,7 +2,9 @@
 //! lines. Fields used: `P` name, `V` version, `A` arch, `o` origin (the source package),
 //! `L` licence, `m` maintainer, `c` commit, `I` installed size.
 
-use super::lines::for_each_line;
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use super::lines::{for_each_line, letter_field};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
@@ -48,18 +50,18 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
             core::mem::take(&mut rec).finish(inv)?;
             return Ok(Walk::Continue);
         }
-        if line.len() < 2 || line[1] != b':' {
+        let Some((key, raw)) = letter_field(line) else {
             inv.errors.push(Error::new(Layer::Pkg, FORMAT, offset, ErrorKind::Corrupt("line is not an X:value field")));
             return Ok(Walk::Continue);
-        }
+        };
         if rec.fields == 0 {
             rec.offset = offset;
         }
         rec.fields += 1;
         any_field = true;
-        let value = || String::from_utf8_lossy(&line[2..]).into_owned();
+        let value = || String::from_utf8_lossy(raw).into_owned();
         let p = &mut rec.package;
-        match line[0] {
+        match key {
             b'P' => p.name = value(),
             b'V' => p.version = value(),
             b'A' => p.arch = Some(value()),

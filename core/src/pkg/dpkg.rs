@@ -3,7 +3,9 @@
 //! (want `install` or `hold`, no error flag, state `installed`); `status.d` files carry no
 //! `Status:` and are all installed.
 
-use super::lines::for_each_line;
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use super::lines::{colon_field, for_each_line};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
@@ -87,15 +89,13 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
             core::mem::take(&mut stanza).finish(inv)?;
             return Ok(Walk::Continue);
         }
-        if line[0] == b' ' || line[0] == b'\t' {
+        if matches!(line.first(), Some(b' ' | b'\t')) {
             return Ok(Walk::Continue); // continuation of a multi-line field
         }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+        let Some((key, value)) = colon_field(line) else {
             inv.errors.push(Error::new(Layer::Pkg, FORMAT, offset, ErrorKind::Corrupt("line is not a field")));
             return Ok(Walk::Continue);
         };
-        let key = &line[..colon];
-        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().into();
         if stanza.fields == 0 {
             stanza.offset = offset;
         }
@@ -110,7 +110,8 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
             b"maintainer" => &mut stanza.maintainer,
             _ => return Ok(Walk::Continue),
         };
-        *slot = Some(value);
+        // Only the fields kept are copied (a long Description is never allocated).
+        *slot = Some(String::from_utf8_lossy(value).trim().into());
         Ok(Walk::Continue)
     })?;
     stanza.finish(inv)?;

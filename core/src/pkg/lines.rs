@@ -1,10 +1,31 @@
 //! Line-at-a-time reading of text databases (dpkg status, apk installed) through a fixed,
-//! budget-charged buffer: the file is never held in memory whole.
+//! budget-charged buffer: the file is never held in memory whole. The field syntaxes of those
+//! lines are parsed here too, with nom.
+
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
 use crate::io::ReadAt;
+use nom::bytes::complete::{take, take_till1};
+use nom::character::complete::char;
+use nom::combinator::rest;
+use nom::sequence::separated_pair;
+use nom::{IResult, Parser};
+
+/// A `Key: value` line (dpkg): the key up to the first colon, the value after it (untrimmed).
+pub(super) fn colon_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let parsed: IResult<&[u8], (&[u8], &[u8])> = separated_pair(take_till1(|b| b == b':'), char(':'), rest).parse(line);
+    parsed.ok().map(|(_, field)| field)
+}
+
+/// An `X:value` line (apk): a one-byte key, a colon, the value.
+pub(super) fn letter_field(line: &[u8]) -> Option<(u8, &[u8])> {
+    let parsed: IResult<&[u8], (&[u8], &[u8])> = separated_pair(take(1usize), char(':'), rest).parse(line);
+    let (_, (key, value)) = parsed.ok()?;
+    Some((*key.first()?, value))
+}
 
 /// Longest line accepted; longer ones are an error (no real status line comes close).
 pub(super) const MAX_LINE: usize = 64 << 10;
@@ -22,9 +43,10 @@ pub(super) fn for_each_line(
     let (mut start, mut end) = (0usize, 0usize);
     let mut pos = 0u64; // file offset of buf[end]
     loop {
-        if let Some(nl) = buf[start..end].iter().position(|&b| b == b'\n') {
+        let pending = buf.get(start..end).unwrap_or_default();
+        if let Some(nl) = pending.iter().position(|&b| b == b'\n') {
             let line_at = pos - (end - start) as u64;
-            if each(&buf[start..start + nl], line_at)? == Walk::Stop {
+            if each(pending.get(..nl).unwrap_or_default(), line_at)? == Walk::Stop {
                 return Ok(());
             }
             start += nl + 1;
@@ -33,7 +55,7 @@ pub(super) fn for_each_line(
         if pos >= size {
             if start < end {
                 let line_at = pos - (end - start) as u64;
-                each(&buf[start..end], line_at)?;
+                each(pending, line_at)?;
             }
             return Ok(());
         }
@@ -44,7 +66,8 @@ pub(super) fn for_each_line(
         end -= start;
         start = 0;
         let n = ((buf.len() - end) as u64).min(size - pos) as usize;
-        file.read_at(pos, &mut buf[end..end + n])?;
+        let room = buf.get_mut(end..end + n).ok_or(Error::new(Layer::Pkg, format, pos, ErrorKind::TooLong))?;
+        file.read_at(pos, room)?;
         end += n;
         pos += n as u64;
     }
@@ -69,5 +92,16 @@ mod tests {
         .unwrap();
         assert_eq!(count, 5001);
         assert_eq!(last, b"last");
+    }
+
+    #[test]
+    fn fields() {
+        assert_eq!(colon_field(b"Package: a:b"), Some((&b"Package"[..], &b" a:b"[..])));
+        assert_eq!(colon_field(b":x"), None);
+        assert_eq!(colon_field(b"no colon"), None);
+        assert_eq!(letter_field(b"P:musl"), Some((b'P', &b"musl"[..])));
+        assert_eq!(letter_field(b"V:"), Some((b'V', &b""[..])));
+        assert_eq!(letter_field(b"PV:x"), None);
+        assert_eq!(letter_field(b"P"), None);
     }
 }
