@@ -1,7 +1,8 @@
 //! One reader per vuln-list family, normalising as trivy-db does, plus OSV.
 
+use crate::raw;
 use coldscan_core::vulndb::{Builder, NewAdvisory, Severity, Status};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -15,12 +16,28 @@ pub struct Report {
     pub skipped: usize,
     /// Things the operator should know (unrecognised sources).
     pub notes: Vec<String>,
+    /// Per source: well-formed files read, and the advisories (or details) they gave.
+    sources: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 impl Report {
     /// A report; `keep_going` skips malformed files instead of failing.
     pub fn new(keep_going: bool) -> Self {
-        Report { keep_going, files: 0, skipped: 0, notes: Vec::new() }
+        Report { keep_going, files: 0, skipped: 0, notes: Vec::new(), sources: Default::default() }
+    }
+
+    /// Fails when a source had well-formed files but gave nothing in the whole build: their
+    /// schema has changed under the reader, and an empty source would make every scan of its
+    /// platforms look clean.
+    pub fn check_sources(&self) -> Result<(), String> {
+        for (name, (files, found)) in &self.sources {
+            if *files > 0 && *found == 0 {
+                return Err(format!(
+                    "{files} {name} files read but no advisory found in them (has the format changed?)"
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn malformed(&mut self, path: &Path, why: &str) -> Result<(), String> {
@@ -52,13 +69,34 @@ pub(crate) fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-pub(crate) fn load(path: &Path, report: &mut Report) -> Result<Option<Value>, String> {
+/// Reads `path` as the raw record type `T`; a file that is not JSON or lacks what `T`
+/// requires is malformed (an error, or a skip with `--keep-going`).
+pub(crate) fn load<T: DeserializeOwned>(path: &Path, report: &mut Report) -> Result<Option<T>, String> {
     report.files += 1;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     match serde_json::from_str(&text) {
         Ok(v) => Ok(Some(v)),
         Err(e) => report.malformed(path, &e.to_string()).map(|()| None),
     }
+}
+
+/// Reads one source's directory with `read`, counting its well-formed files and what they
+/// gave for [`Report::check_sources`].
+pub(crate) fn checked(
+    name: &str,
+    dir: &Path,
+    b: &mut Builder,
+    report: &mut Report,
+    read: impl FnOnce(&Path, &mut Builder, &mut Report) -> Result<(), String>,
+) -> Result<(), String> {
+    let (files, skipped) = (json_files(dir).len(), report.skipped);
+    let before = b.len() + b.fallback_count();
+    read(dir, b, report)?;
+    let well_formed = files.saturating_sub(report.skipped - skipped);
+    let entry = report.sources.entry(String::from(name)).or_default();
+    entry.0 += well_formed;
+    entry.1 += b.len() + b.fallback_count() - before;
+    Ok(())
 }
 
 /// The first directory of `path` below `dir` (the release directory of vuln-list families).
@@ -77,17 +115,10 @@ pub(crate) fn vendor_severity(word: &str) -> Severity {
     }
 }
 
-/// `[epoch:]version-release` with a zero epoch left out.
-fn evr(p: &Value) -> Option<String> {
-    let (v, r) = (p["version"].as_str()?, p["release"].as_str()?);
-    let e = p["epoch"].as_str().filter(|e| !e.is_empty() && *e != "0").map(|e| format!("{e}:")).unwrap_or_default();
-    Some(format!("{e}{v}-{r}"))
-}
-
 /// Reads a `vuln-list-debian` tree (its `tracker/` folder).
 pub fn read_debian(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     let tracker = if root.join("tracker").is_dir() { root.join("tracker") } else { root.to_path_buf() };
-    debian(&tracker, b, report)?;
+    checked("Debian tracker", &tracker, b, report, debian)?;
     b.source("debian", "", "");
     Ok(())
 }
@@ -96,12 +127,12 @@ pub fn read_debian(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
 pub fn read_vuln_list(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for (name, dir) in subdirs(root)? {
         match name.as_str() {
-            "alpine" => alpine(&dir, b, report)?,
-            "amazon" => amazon(&dir, b, report)?,
-            "rocky" => rocky(&dir, b, report)?,
-            "alma" => alma(&dir, b, report)?,
-            "ubuntu" => ubuntu(&dir, b, report)?,
-            "photon" => photon(&dir, b, report)?,
+            "alpine" => checked("alpine", &dir, b, report, alpine)?,
+            "amazon" => checked("amazon", &dir, b, report, amazon)?,
+            "rocky" => checked("rocky", &dir, b, report, rocky)?,
+            "alma" => checked("alma", &dir, b, report, alma)?,
+            "ubuntu" => checked("ubuntu", &dir, b, report, ubuntu)?,
+            "photon" => checked("photon", &dir, b, report, photon)?,
             "oval" | "cvrf" => vendor_trees(&name, &dir, b, report)?,
             other => report.notes.push(format!("vuln-list source `{other}` is not read yet (skipped)")),
         }
@@ -126,22 +157,20 @@ fn subdirs(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, String> {
 /// release was never affected.
 fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
+        let Some(v) = load::<raw::AlpinePackage>(&path, report)? else { continue };
         // The release: `distroversion` ("v3.12") when the record has it, else its directory.
-        let rel = v["distroversion"]
-            .as_str()
+        let rel = v
+            .distroversion
+            .as_deref()
             .map(|d| d.trim_start_matches('v').to_string())
             .or_else(|| release_dir(dir, &path));
-        let (Some(release), Some(name)) = (rel, v["name"].as_str()) else {
-            report.malformed(&path, "no package name")?;
-            continue;
-        };
-        let Some(secfixes) = v["secfixes"].as_object() else { continue };
-        for (fixed, ids) in secfixes {
+        let Some(release) = rel else { continue };
+        let name = v.name.as_str();
+        for (fixed, ids) in v.secfixes.iter().flatten() {
             if fixed == "0" {
                 continue;
             }
-            for entry in ids.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for entry in ids.iter().flatten() {
                 let tokens: Vec<String> = entry.split_whitespace().map(|t| t.replace("CVE_", "CVE-")).collect();
                 let id = tokens
                     .iter()
@@ -166,13 +195,13 @@ fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
 /// `[epoch:]version-release`.
 fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
+        let Some(v) = load::<raw::AmazonErratum>(&path, report)? else { continue };
         let Some(release) = release_dir(dir, &path) else { continue };
-        let id = v["id"].as_str().unwrap_or("");
-        let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
-        let cves: Vec<&str> = v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        for p in v["packages"].as_array().into_iter().flatten() {
-            let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
+        let id = v.id.as_deref().unwrap_or("");
+        let severity = vendor_severity(v.severity.as_deref().unwrap_or(""));
+        let cves: Vec<&str> = v.cveids.iter().flatten().map(String::as_str).collect();
+        for p in v.packages.iter().flatten() {
+            let (Some(name), Some(fixed)) = (p.name.as_deref(), p.evr()) else { continue };
             // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
                 b.add(NewAdvisory::new(&format!("amazon {release}"), name, cve, &fixed, id), severity, "", "amazon");
@@ -192,30 +221,29 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
     type Key = (String, String, String, String, String, String);
     let mut merged: BTreeMap<Key, (BTreeSet<String>, Severity)> = BTreeMap::new();
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
+        let Some(v) = load::<raw::RockyErratum>(&path, report)? else { continue };
         let Some(release) = release_dir(dir, &path) else { continue };
         let major = release.split('.').next().unwrap_or(&release).to_string();
-        let id = v["id"].as_str().unwrap_or("").to_string();
-        let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
-        let cves: Vec<String> =
-            v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
-        let collections: Vec<(String, &Vec<Value>)> = match v["collections"].as_array() {
+        let id = v.id.clone().unwrap_or_default();
+        let severity = vendor_severity(v.severity.as_deref().unwrap_or(""));
+        let cves: Vec<String> = v.cveids.clone().unwrap_or_default();
+        let collections: Vec<(String, &Vec<raw::RpmPackage>)> = match &v.collections {
             Some(cs) => cs
                 .iter()
                 .filter_map(|c| {
-                    let module = match (c["module"]["name"].as_str(), c["module"]["stream"].as_str()) {
-                        (Some(n), Some(s)) => format!("{n}:{s}"),
+                    let module = match c.module.as_ref().map(|m| (m.name.as_deref(), m.stream.as_deref())) {
+                        Some((Some(n), Some(s))) => format!("{n}:{s}"),
                         _ => String::new(),
                     };
-                    Some((module, c["packages"].as_array()?))
+                    Some((module, c.packages.as_ref()?))
                 })
                 .collect(),
-            None => v["packages"].as_array().map(|p| (String::new(), p)).into_iter().collect(),
+            None => v.packages.as_ref().map(|p| (String::new(), p)).into_iter().collect(),
         };
         for (module, packages) in collections {
             for p in packages {
-                let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
-                let arch = p["arch"].as_str().unwrap_or("").to_string();
+                let (Some(name), Some(fixed)) = (p.name.as_deref(), p.evr()) else { continue };
+                let arch = p.arch.clone().unwrap_or_default();
                 for cve in &cves {
                     let key = (
                         format!("rocky {major}"),
@@ -244,26 +272,26 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
 /// the x86_64 and noarch builds, by major release. Only security errata.
 fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
+        let Some(v) = load::<raw::AlmaErratum>(&path, report)? else { continue };
         let Some(release) = release_dir(dir, &path) else { continue };
-        if v["type"].as_str().is_some_and(|t| t != "security") {
+        if v.kind.as_deref().is_some_and(|t| t != "security") {
             continue;
         }
-        let id = v["updateinfo_id"].as_str().or(v["id"].as_str()).unwrap_or("");
-        let severity = vendor_severity(v["severity"].as_str().unwrap_or(""));
-        let cves: Vec<&str> = v["references"]
-            .as_array()
-            .into_iter()
+        let id = v.updateinfo_id.as_deref().or(v.id.as_deref()).unwrap_or("");
+        let severity = vendor_severity(v.severity.as_deref().unwrap_or(""));
+        let cves: Vec<&str> = v
+            .references
+            .iter()
             .flatten()
-            .filter(|r| r["type"] == "cve")
-            .filter_map(|r| r["id"].as_str())
+            .filter(|r| r.kind.as_deref() == Some("cve"))
+            .filter_map(|r| r.id.as_deref())
             .collect();
-        for p in v["pkglist"]["packages"].as_array().into_iter().flatten() {
-            let arch = p["arch"].as_str().unwrap_or("");
+        for p in v.pkglist.iter().flat_map(|l| l.packages.iter().flatten()) {
+            let arch = p.arch.as_deref().unwrap_or("");
             if arch != "x86_64" && arch != "noarch" {
                 continue;
             }
-            let (Some(name), Some(fixed)) = (p["name"].as_str(), evr(p)) else { continue };
+            let (Some(name), Some(fixed)) = (p.name.as_deref(), p.evr()) else { continue };
             // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
                 b.add(NewAdvisory::new(&format!("alma {release}"), name, cve, &fixed, id), severity, "", "alma");
@@ -302,23 +330,20 @@ const UBUNTU_RELEASES: [(&str, &str); 18] = [
 /// advisories. Severity from the tracker's priority.
 fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let Some(cve) = v["Candidate"].as_str() else {
-            report.malformed(&path, "no Candidate")?;
-            continue;
-        };
-        let severity = match v["Priority"].as_str().unwrap_or("") {
+        let Some(v) = load::<raw::UbuntuCve>(&path, report)? else { continue };
+        let cve = v.candidate.as_str();
+        let severity = match v.priority.as_deref().unwrap_or("") {
             "critical" => Severity::Critical,
             "high" => Severity::High,
             "medium" => Severity::Medium,
             "low" | "negligible" => Severity::Low,
             _ => Severity::Unknown,
         };
-        for (package, releases) in v["Patches"].as_object().into_iter().flatten() {
-            for (codename, state) in releases.as_object().into_iter().flatten() {
+        for (package, releases) in v.patches.iter().flatten() {
+            for (codename, state) in releases.iter().flatten() {
                 let Some((_, version)) = UBUNTU_RELEASES.iter().find(|(c, _)| c == codename) else { continue };
-                let note = state["Note"].as_str().unwrap_or("");
-                let (status, fixed) = match state["Status"].as_str().unwrap_or("") {
+                let note = state.note.as_deref().unwrap_or("");
+                let (status, fixed) = match state.status.as_deref().unwrap_or("") {
                     "released" if !note.is_empty() => (Status::Fixed, note.to_string()),
                     "needed" | "pending" => (Status::Affected, String::new()),
                     "deferred" => (Status::FixDeferred, String::new()),
@@ -346,23 +371,18 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
     use coldscan_core::version::dpkg;
     use std::collections::BTreeMap;
     let dists_path = tracker.join("distributions.json");
-    let Some(dists) = load(&dists_path, report)? else { return Ok(()) };
-    let Some(dists) = dists.as_object() else {
-        return report.malformed(&dists_path, "not an object");
-    };
-    let releases: Vec<(String, String)> = dists
-        .iter()
-        .filter_map(|(code, d)| {
-            Some((code.clone(), d["major-version"].as_str().filter(|m| !m.is_empty())?.to_string()))
-        })
-        .collect();
+    let Some(dists) = load::<BTreeMap<String, raw::DebianDistribution>>(&dists_path, report)? else { return Ok(()) };
+    let releases: Vec<(String, String)> =
+        dists.into_iter().filter_map(|(code, d)| Some((code, d.major_version.filter(|m| !m.is_empty())?))).collect();
     // (release, source package) → newest version in the archive (with security updates).
     let mut archive: BTreeMap<(String, String), String> = BTreeMap::new();
     for kind in ["source", "updates-source"] {
         for path in json_files(&tracker.join(kind)) {
-            let Some(v) = load(&path, report)? else { continue };
+            let Some(v) = load::<raw::DebianSource>(&path, report)? else { continue };
             let Some(release) = release_dir(&tracker.join(kind), &path) else { continue };
-            let (Some(name), Some(version)) = (v["Package"][0].as_str(), v["Version"][0].as_str()) else { continue };
+            let first = |list: &Option<Vec<String>>| list.as_ref().and_then(|l| l.first()).cloned();
+            let (Some(name), Some(version)) = (first(&v.package), first(&v.version)) else { continue };
+            let (name, version) = (name.as_str(), version.as_str());
             let entry = archive.entry((release, name.to_string())).or_insert_with(|| version.to_string());
             if dpkg::compare(version, entry) == std::cmp::Ordering::Greater {
                 *entry = version.to_string();
@@ -373,18 +393,20 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
     let mut announced: BTreeMap<(String, String, String), (String, String)> = BTreeMap::new();
     for kind in ["DSA", "DLA"] {
         for path in json_files(&tracker.join(kind)) {
-            let Some(v) = load(&path, report)? else { continue };
-            let id = v["Header"]["ID"].as_str().unwrap_or("").to_string();
-            let notes = v["Annotations"].as_array().cloned().unwrap_or_default();
+            let Some(v) = load::<raw::DebianTrackerFile>(&path, report)? else { continue };
+            let id = v.header.id.clone();
+            let notes = v.annotations.unwrap_or_default();
             let cves: Vec<String> = notes
                 .iter()
-                .filter(|a| a["Type"] == "xref")
-                .flat_map(|a| a["Bugs"].as_array().cloned().unwrap_or_default())
-                .filter_map(|b| b.as_str().map(String::from))
+                .filter(|a| a.kind_of_line.as_deref() == Some("xref"))
+                .flat_map(|a| a.bugs.iter().flatten().cloned())
                 .collect();
-            for a in notes.iter().filter(|a| a["Type"] == "package" && a["Kind"] == "fixed") {
+            let fixes = notes
+                .iter()
+                .filter(|a| a.kind_of_line.as_deref() == Some("package") && a.kind.as_deref() == Some("fixed"));
+            for a in fixes {
                 let (Some(release), Some(package), Some(version)) =
-                    (a["Release"].as_str(), a["Package"].as_str(), a["Version"].as_str())
+                    (a.release.as_deref(), a.package.as_deref(), a.version.as_deref())
                 else {
                     continue;
                 };
@@ -398,20 +420,18 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
         }
     }
     for path in json_files(&tracker.join("CVE")) {
-        let Some(v) = load(&path, report)? else { continue };
-        let Some(cve) = v["Header"]["ID"].as_str() else {
-            report.malformed(&path, "no Header.ID")?;
-            continue;
-        };
-        let notes: Vec<&Value> =
-            v["Annotations"].as_array().into_iter().flatten().filter(|a| a["Type"] == "package").collect();
-        let packages: BTreeSet<&str> = notes.iter().filter_map(|a| a["Package"].as_str()).collect();
+        let Some(v) = load::<raw::DebianTrackerFile>(&path, report)? else { continue };
+        let cve = v.header.id.as_str();
+        let notes: Vec<&raw::DebianAnnotation> =
+            v.annotations.iter().flatten().filter(|a| a.kind_of_line.as_deref() == Some("package")).collect();
+        let packages: BTreeSet<&str> = notes.iter().filter_map(|a| a.package.as_deref()).collect();
         for package in packages {
-            let of_package: Vec<&&Value> = notes.iter().filter(|a| a["Package"] == package).collect();
-            let unstable = of_package.iter().find(|a| a["Release"].is_null());
+            let of_package: Vec<&&raw::DebianAnnotation> =
+                notes.iter().filter(|a| a.package.as_deref() == Some(package)).collect();
+            let unstable = of_package.iter().find(|a| a.release.is_none());
             let severity = of_package
                 .iter()
-                .find_map(|a| a["Severity"].as_str())
+                .find_map(|a| a.severity.as_deref())
                 .map(|u| match u {
                     "high" => Severity::High,
                     "medium" => Severity::Medium,
@@ -420,10 +440,10 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
                 })
                 .unwrap_or(Severity::Unknown);
             for (code, major) in &releases {
-                let own = of_package.iter().find(|a| a["Release"] == code.as_str());
+                let own = of_package.iter().find(|a| a.release.as_deref() == Some(code.as_str()));
                 let dsa = announced.get(&(cve.to_string(), package.to_string(), code.clone()));
                 let (status, fixed) = match own {
-                    Some(a) => match (a["Kind"].as_str().unwrap_or(""), a["Version"].as_str()) {
+                    Some(a) => match (a.kind.as_deref().unwrap_or(""), a.version.as_deref()) {
                         ("fixed", Some(version)) => (Status::Fixed, version.to_string()),
                         ("no-dsa" | "unfixed", _) => (Status::Affected, String::new()),
                         ("postponed", _) => (Status::FixDeferred, String::new()),
@@ -435,7 +455,7 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
                     None => {
                         let Some(a) = unstable else { continue };
                         let Some(current) = archive.get(&(code.clone(), package.to_string())) else { continue };
-                        match (a["Kind"].as_str().unwrap_or(""), a["Version"].as_str()) {
+                        match (a.kind.as_deref().unwrap_or(""), a.version.as_deref()) {
                             ("fixed", Some(version)) if dpkg::compare(current, version) == std::cmp::Ordering::Less => {
                                 (Status::Fixed, version.to_string())
                             }
@@ -460,8 +480,8 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
 fn vendor_trees(kind: &str, dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for (vendor, path) in subdirs(dir)? {
         match (kind, vendor.as_str()) {
-            ("oval", "oracle") => oracle(&path, b, report)?,
-            ("cvrf", "suse") => suse(&path, b, report)?,
+            ("oval", "oracle") => checked("Oracle OVAL", &path, b, report, oracle)?,
+            ("cvrf", "suse") => checked("SUSE CVRF", &path, b, report, suse)?,
             _ => report.notes.push(format!("vuln-list source `{kind}/{vendor}` is not read yet (skipped)")),
         }
     }
@@ -480,9 +500,8 @@ struct OvalFix {
 /// Walks an OVAL criteria tree. A node's own criterions set the release (`Oracle Linux N is
 /// installed`) and architecture (`Oracle Linux arch is X`) for the node and everything below
 /// it; `X is earlier than V` criterions are the fixes.
-fn oval_fixes(node: &Value, release: &str, arch: &str, out: &mut Vec<OvalFix>) {
-    let criterions: Vec<&str> =
-        node["Criterions"].as_array().into_iter().flatten().filter_map(|c| c["Comment"].as_str()).collect();
+fn oval_fixes(node: &raw::OvalCriteria, release: &str, arch: &str, out: &mut Vec<OvalFix>) {
+    let criterions: Vec<&str> = node.criterions.iter().flatten().filter_map(|c| c.comment.as_deref()).collect();
     let (mut release, mut arch) = (release, arch);
     for c in &criterions {
         if let Some(r) = c.strip_prefix("Oracle Linux ").and_then(|r| r.strip_suffix(" is installed")) {
@@ -503,7 +522,7 @@ fn oval_fixes(node: &Value, release: &str, arch: &str, out: &mut Vec<OvalFix>) {
             }
         }
     }
-    for child in node["Criterias"].as_array().into_iter().flatten() {
+    for child in node.criterias.iter().flatten() {
         oval_fixes(child, release, arch, out);
     }
 }
@@ -521,17 +540,16 @@ fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
     type Key = (String, String, String, String, &'static str);
     let mut best: BTreeMap<Key, (String, BTreeSet<String>, Severity, String)> = BTreeMap::new();
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let title = v["Title"].as_str().unwrap_or("");
+        let Some(v) = load::<raw::OracleDefinition>(&path, report)? else { continue };
+        let title = v.title.as_deref().unwrap_or("");
         let elsa = title.split(':').next().unwrap_or("").trim().to_string();
-        let severity = vendor_severity(v["Severity"].as_str().unwrap_or(""));
-        let mut ids: Vec<String> =
-            v["Cves"].as_array().into_iter().flatten().filter_map(|c| c["ID"].as_str()).map(String::from).collect();
+        let severity = vendor_severity(v.severity.as_deref().unwrap_or(""));
+        let mut ids: Vec<String> = v.cves.iter().flatten().filter_map(|c| c.id.clone()).collect();
         if ids.is_empty() && !elsa.is_empty() {
             ids.push(elsa.clone());
         }
         let mut fixes = Vec::new();
-        oval_fixes(&v["Criteria"], "", "", &mut fixes);
+        oval_fixes(&v.criteria.unwrap_or_default(), "", "", &mut fixes);
         for f in fixes {
             if !matches!(f.release.as_str(), "5" | "6" | "7" | "8" | "9") {
                 continue;
@@ -627,23 +645,21 @@ fn suse_platform(product: &str) -> Option<String> {
 /// severity the highest of the document's threats.
 fn suse(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let Some(id) = v["Tracking"]["ID"].as_str() else {
-            report.malformed(&path, "no Tracking.ID")?;
-            continue;
-        };
-        let title = v["Title"].as_str().unwrap_or("");
-        let severity = v["Vulnerabilities"]
-            .as_array()
-            .into_iter()
+        let Some(v) = load::<raw::SuseCvrf>(&path, report)? else { continue };
+        let id = v.tracking.id.as_str();
+        let title = v.title.as_deref().unwrap_or("");
+        let severity = v
+            .vulnerabilities
+            .iter()
             .flatten()
-            .flat_map(|x| x["Threats"].as_array().into_iter().flatten())
-            .filter_map(|t| t["Severity"].as_str().map(vendor_severity))
+            .flat_map(|x| x.threats.iter().flatten())
+            .filter_map(|t| t.severity.as_deref().map(vendor_severity))
             .max()
             .unwrap_or(Severity::Unknown);
         let mut seen = BTreeSet::new();
-        for r in v["ProductTree"]["Relationships"].as_array().into_iter().flatten() {
-            let (Some(nvr), Some(product)) = (r["ProductReference"].as_str(), r["RelatesToProductReference"].as_str())
+        for r in v.product_tree.iter().flat_map(|t| t.relationships.iter().flatten()) {
+            let (Some(nvr), Some(product)) =
+                (r.product_reference.as_deref(), r.relates_to_product_reference.as_deref())
             else {
                 continue;
             };
@@ -678,15 +694,10 @@ fn cvss_severity(score: f64) -> Severity {
 /// from the CVSS score.
 fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let (Some(release), Some(cve), Some(package)) =
-            (v["os_version"].as_str(), v["cve_id"].as_str(), v["pkg"].as_str())
-        else {
-            report.malformed(&path, "missing os_version, cve_id or pkg")?;
-            continue;
-        };
-        let Some(fixed) = v["res_ver"].as_str().filter(|f| !f.is_empty() && *f != "NA") else { continue };
-        let severity = cvss_severity(v["cve_score"].as_f64().unwrap_or(0.0));
+        let Some(v) = load::<raw::PhotonCve>(&path, report)? else { continue };
+        let (release, cve, package) = (v.os_version.as_str(), v.cve_id.as_str(), v.pkg.as_str());
+        let Some(fixed) = v.res_ver.as_deref().filter(|f| !f.is_empty() && *f != "NA") else { continue };
+        let severity = cvss_severity(v.cve_score.unwrap_or(0.0));
         b.add(NewAdvisory::new(&format!("photon {release}"), package, cve, fixed, ""), severity, "", "photon");
     }
     b.source("photon", "", "");
@@ -696,32 +707,34 @@ fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
 /// NVD (`vuln-list-nvd/api/<year>/CVE-*.json`, NVD API 2.0 records): the CVSS base severity
 /// (v3.1, v3.0, then v2) and the English description, for details only.
 pub fn read_nvd(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    checked("NVD", root, b, report, nvd)?;
+    b.source("nvd", "", "");
+    Ok(())
+}
+
+fn nvd(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(root) {
-        let Some(v) = load(&path, report)? else { continue };
-        let Some(id) = v["id"].as_str() else {
-            report.malformed(&path, "no id")?;
-            continue;
-        };
-        let m = &v["metrics"];
-        let severity = ["cvssMetricV31", "cvssMetricV30"]
-            .iter()
-            .find_map(|k| m[*k][0]["cvssData"]["baseSeverity"].as_str())
-            .or_else(|| m["cvssMetricV2"][0]["baseSeverity"].as_str())
-            .map(vendor_severity)
+        let Some(v) = load::<raw::NvdCve>(&path, report)? else { continue };
+        let id = v.id.as_str();
+        let m = v.metrics.unwrap_or_default();
+        let v3 = |list: &Option<Vec<raw::NvdCvss3>>| list.as_ref()?.first()?.cvss_data.as_ref()?.base_severity.clone();
+        let severity = v3(&m.v31)
+            .or_else(|| v3(&m.v30))
+            .or_else(|| m.v2.as_ref()?.first()?.base_severity.clone())
+            .map(|s| vendor_severity(&s))
             .unwrap_or(Severity::Unknown);
-        let description = v["descriptions"]
-            .as_array()
-            .into_iter()
+        let description = v
+            .descriptions
+            .iter()
             .flatten()
-            .find(|d| d["lang"] == "en")
-            .and_then(|d| d["value"].as_str())
+            .find(|d| d.lang.as_deref() == Some("en"))
+            .and_then(|d| d.value.as_deref())
             .unwrap_or("");
         // A title: the first sentence, at most 200 characters.
         let first = description.split(". ").next().unwrap_or("");
         let title: String = first.chars().take(200).collect();
         b.fallback_details("nvd", id, severity, &title);
     }
-    b.source("nvd", "", "");
     Ok(())
 }
 
@@ -744,28 +757,37 @@ fn osv_platform(ecosystem: &str) -> Option<String> {
 /// (the CVEs), else the advisory's own id. AlmaLinux bug-fix and enhancement notices
 /// (ALBA/ALEA) are not security advisories and are left out.
 pub fn read_osv(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
+    checked("OSV", dir, b, report, osv)?;
+    b.source("osv", "", "");
+    Ok(())
+}
+
+fn osv(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     let mut ecosystems = BTreeSet::new();
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let id = v["id"].as_str().unwrap_or("");
+        let Some(v) = load::<raw::OsvRecord>(&path, report)? else { continue };
+        let id = v.id.as_str();
         if id.starts_with("ALBA-") || id.starts_with("ALEA-") {
             continue;
         }
-        let title = v["summary"].as_str().unwrap_or("");
+        let title = v.summary.as_deref().unwrap_or("");
         let severity = vendor_severity(title.split(':').next().unwrap_or(""));
-        let mut ids: Vec<&str> = v["related"]
-            .as_array()
-            .into_iter()
-            .chain(v["aliases"].as_array())
+        let mut ids: Vec<&str> = v
+            .related
+            .iter()
             .flatten()
-            .filter_map(Value::as_str)
+            .chain(v.aliases.iter().flatten())
+            .map(String::as_str)
             .filter(|i| i.starts_with("CVE-"))
             .collect();
         if ids.is_empty() {
             ids.push(id);
         }
-        for a in v["affected"].as_array().into_iter().flatten() {
-            let (Some(eco), Some(name)) = (a["package"]["ecosystem"].as_str(), a["package"]["name"].as_str()) else {
+        for a in v.affected.iter().flatten() {
+            let package = a.package.as_ref();
+            let (Some(eco), Some(name)) =
+                (package.and_then(|p| p.ecosystem.as_deref()), package.and_then(|p| p.name.as_deref()))
+            else {
                 continue;
             };
             let Some(platform) = osv_platform(eco) else {
@@ -774,13 +796,13 @@ pub fn read_osv(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), 
                 }
                 continue;
             };
-            let fixes: Vec<String> = a["ranges"]
-                .as_array()
-                .into_iter()
+            let fixes: Vec<String> = a
+                .ranges
+                .iter()
                 .flatten()
-                .filter(|r| r["type"] == "ECOSYSTEM")
-                .flat_map(|r| r["events"].as_array().into_iter().flatten())
-                .filter_map(|e| e["fixed"].as_str().map(String::from))
+                .filter(|r| r.kind.as_deref() == Some("ECOSYSTEM"))
+                .flat_map(|r| r.events.iter().flatten())
+                .filter_map(|e| e.fixed.clone())
                 .collect();
             let fixes = if fixes.is_empty() { vec![String::new()] } else { fixes };
             for fixed in fixes {
@@ -790,6 +812,5 @@ pub fn read_osv(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), 
             }
         }
     }
-    b.source("osv", "", "");
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! vuln-list directory of another family is reported, not silently skipped.
 
 mod families;
+mod raw;
 mod redhat;
 
 use clap::Parser;
@@ -122,6 +123,7 @@ fn run(args: &Args) -> Result<(), String> {
         let (dir, _guard) = unpack(path)?;
         families::read_osv(&dir, &mut builder, &mut report)?;
     }
+    report.check_sources()?;
     for (name, commit, date) in &args.sources {
         if !builder.has_source(name) {
             return Err(format!("--source {name}: no data of that source was read"));

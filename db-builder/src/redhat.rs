@@ -9,9 +9,9 @@
 //! its affected CPEs covers a CPE of release N's default content sets (BaseOS and AppStream;
 //! server and extras before 8). EUS, E4S and add-on streams therefore stay out of the database.
 
-use crate::families::{json_files, load, vendor_severity, Report};
+use crate::families::{checked, json_files, load, vendor_severity, Report};
+use crate::raw;
 use coldscan_core::vulndb::{Builder, NewAdvisory, Severity, Status};
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -27,23 +27,17 @@ const DEFAULT_CONTENT_SETS: &[(&str, &[&str])] = &[
 /// The CPEs of each release's default content sets, from `repository-to-cpe.json` (either
 /// `{repo: [cpe…]}` or vuln-list's `{"data": {repo: {"cpes": [cpe…]}}}`).
 fn default_cpes(path: &Path, report: &mut Report) -> Result<Vec<(&'static str, BTreeSet<String>)>, String> {
-    let Some(map) = load(path, report)? else { return Ok(Vec::new()) };
-    let map = if map["data"].is_object() { &map["data"] } else { &map };
-    if !map.is_object() {
-        report.malformed(path, "not a repository → CPE map")?;
-        return Ok(Vec::new());
-    }
+    let Some(map) = load::<raw::RepositoryToCpe>(path, report)? else { return Ok(Vec::new()) };
+    let (raw::RepositoryToCpe::Wrapped { data: map } | raw::RepositoryToCpe::Plain(map)) = map;
     Ok(DEFAULT_CONTENT_SETS
         .iter()
         .map(|(major, repos)| {
             let cpes = repos
                 .iter()
-                .flat_map(|r| {
-                    let entry = &map[*r];
-                    entry.as_array().or_else(|| entry["cpes"].as_array()).into_iter().flatten()
+                .filter_map(|r| map.get(*r))
+                .flat_map(|entry| match entry {
+                    raw::RepositoryCpes::List(cpes) | raw::RepositoryCpes::Object { cpes } => cpes.iter().cloned(),
                 })
-                .filter_map(Value::as_str)
-                .map(String::from)
                 .collect();
             (*major, cpes)
         })
@@ -58,27 +52,39 @@ fn covers(affected: &str, content: &str) -> bool {
 
 /// The rpminfo tests, objects and states of one OVAL stream, by id.
 struct Stream {
-    tests: BTreeMap<String, Value>,
-    objects: BTreeMap<String, Value>,
-    states: BTreeMap<String, Value>,
+    tests: BTreeMap<String, raw::RedHatTest>,
+    objects: BTreeMap<String, raw::RedHatObject>,
+    states: BTreeMap<String, raw::RedHatState>,
+}
+
+/// Reads `dir/file` as `T` (an absent file reads as nothing).
+fn load_if_present<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+    report: &mut Report,
+) -> Result<Option<T>, String> {
+    let path = dir.join(file);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    load(&path, report)
+}
+
+/// Items by their `ID` (items without one are left out).
+fn by_id<T>(items: Option<Vec<T>>, id: impl Fn(&T) -> Option<&String>) -> BTreeMap<String, T> {
+    items.into_iter().flatten().filter_map(|x| Some((id(&x)?.clone(), x))).collect()
 }
 
 impl Stream {
     fn load(dir: &Path, report: &mut Report) -> Result<Self, String> {
-        let mut by_id = |file: &str, key: &str| -> Result<BTreeMap<String, Value>, String> {
-            let path = dir.join(file);
-            if !path.is_file() {
-                return Ok(BTreeMap::new());
-            }
-            let Some(mut v) = load(&path, report)? else { return Ok(BTreeMap::new()) };
-            // Moved out, not copied: a stream's states file runs to tens of megabytes.
-            let Value::Array(items) = v[key].take() else { return Ok(BTreeMap::new()) };
-            Ok(items.into_iter().filter_map(|x| Some((x["ID"].as_str()?.to_string(), x))).collect())
-        };
+        let tests = load_if_present::<raw::RedHatTests>(dir, "tests/tests.json", report)?.and_then(|t| t.tests);
+        let objects =
+            load_if_present::<raw::RedHatObjects>(dir, "objects/objects.json", report)?.and_then(|o| o.objects);
+        let states = load_if_present::<raw::RedHatStates>(dir, "states/states.json", report)?.and_then(|s| s.states);
         Ok(Stream {
-            tests: by_id("tests/tests.json", "RpminfoTests")?,
-            objects: by_id("objects/objects.json", "RpminfoObjects")?,
-            states: by_id("states/states.json", "RpminfoState")?,
+            tests: by_id(tests, |t| t.id.as_ref()),
+            objects: by_id(objects, |o| o.id.as_ref()),
+            states: by_id(states, |s| s.id.as_ref()),
         })
     }
 
@@ -87,25 +93,26 @@ impl Stream {
     /// other tests.
     fn package_test(&self, test_ref: &str) -> Option<(String, String, String)> {
         let test = self.tests.get(test_ref)?;
-        if test["Check"].as_str().is_some_and(|c| c != "at least one") {
+        if test.check.as_deref().is_some_and(|c| c != "at least one") {
             return None;
         }
-        let name = self.objects.get(test["Object"]["ObjectRef"].as_str()?)?["Name"].as_str()?.to_string();
-        let Some(state_ref) = test["State"]["StateRef"].as_str().filter(|s| !s.is_empty()) else {
+        let object = self.objects.get(test.object.as_ref()?.object_ref.as_deref()?)?;
+        let name = object.name.clone()?;
+        let Some(state_ref) = test.state.as_ref().and_then(|s| s.state_ref.as_deref()).filter(|s| !s.is_empty()) else {
             return Some((name, String::new(), String::new()));
         };
         let state = self.states.get(state_ref)?;
-        if state["SignatureKeyID"]["Text"].as_str().is_some_and(|k| !k.is_empty()) {
+        if state.signature_key_id.as_ref().and_then(|k| k.text.as_deref()).is_some_and(|k| !k.is_empty()) {
             return None;
         }
-        let evr = &state["Evr"];
-        if evr["Operation"].as_str() != Some("less than") {
+        let evr = state.evr.as_ref()?;
+        if evr.operation.as_deref() != Some("less than") {
             return None;
         }
-        let fixed = evr["Text"].as_str()?;
+        let fixed = evr.text.as_deref()?;
         let fixed = fixed.strip_prefix("0:").unwrap_or(fixed).to_string();
-        let mut arches: Vec<&str> =
-            state["Arch"]["Text"].as_str().unwrap_or("").split('|').filter(|a| !a.is_empty()).collect();
+        let arch = state.arch.as_ref().and_then(|a| a.text.as_deref()).unwrap_or("");
+        let mut arches: Vec<&str> = arch.split('|').filter(|a| !a.is_empty()).collect();
         arches.sort();
         Some((name, fixed, arches.join(",")))
     }
@@ -117,20 +124,20 @@ type PackageFix = (String, String, String, String);
 
 /// Walks a criteria tree; `Module N:S is enabled` criterions set the module for their node and
 /// everything below it.
-fn criteria_fixes(stream: &Stream, node: &Value, module: &str, out: &mut Vec<PackageFix>) {
-    let criterions: Vec<&Value> = node["Criterions"].as_array().into_iter().flatten().collect();
+fn criteria_fixes(stream: &Stream, node: &raw::OvalCriteria, module: &str, out: &mut Vec<PackageFix>) {
+    let criterions: Vec<&raw::OvalCriterion> = node.criterions.iter().flatten().collect();
     let mut module = module;
     for c in &criterions {
-        if let Some(m) = c["Comment"].as_str().and_then(|s| s.strip_prefix("Module ")?.strip_suffix(" is enabled")) {
+        if let Some(m) = c.comment.as_deref().and_then(|s| s.strip_prefix("Module ")?.strip_suffix(" is enabled")) {
             module = m;
         }
     }
     for c in &criterions {
-        if let Some((name, fixed, arches)) = c["TestRef"].as_str().and_then(|t| stream.package_test(t)) {
+        if let Some((name, fixed, arches)) = c.test_ref.as_deref().and_then(|t| stream.package_test(t)) {
             out.push((name, fixed, arches, module.to_string()));
         }
     }
-    for child in node["Criterias"].as_array().into_iter().flatten() {
+    for child in node.criterias.iter().flatten() {
         criteria_fixes(stream, child, module, out);
     }
 }
@@ -157,7 +164,7 @@ pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
         read_oval(root, b, report)?;
     }
     if api.is_dir() {
-        read_api(&api, b, report)?;
+        checked("Red Hat security data", &api, b, report, read_api)?;
     }
     b.source("redhat", "", "");
     Ok(())
@@ -169,26 +176,19 @@ pub fn read_redhat(root: &Path, b: &mut Builder, report: &mut Report) -> Result<
 /// product names are malformed.
 fn read_api(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> {
     for path in json_files(dir) {
-        let Some(v) = load(&path, report)? else { continue };
-        let well_formed = v.is_object()
-            && ["affected_release", "package_state"].iter().all(|key| {
-                let entries: Vec<&Value> = match &v[*key] {
-                    Value::Null => Vec::new(),
-                    Value::Array(list) => list.iter().collect(),
-                    one => vec![one],
-                };
-                entries.iter().all(|e| e.is_object() && (e["product_name"].is_null() || e["product_name"].is_string()))
-            });
-        let id = v["name"]
-            .as_str()
-            .map(String::from)
+        // The typed record checks `affected_release` and `package_state`: objects (or lists of
+        // them) whose product names are strings.
+        let Some(v) = load::<raw::RedHatApiRecord>(&path, report)? else { continue };
+        let id = v
+            .name
+            .clone()
             .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).filter(|s| s.starts_with("CVE-")));
-        let (true, Some(id)) = (well_formed, id) else {
+        let Some(id) = id else {
             report.malformed(&path, "not a Red Hat security data record")?;
             continue;
         };
-        let severity = vendor_severity(v["threat_severity"].as_str().unwrap_or(""));
-        let summary = v["bugzilla"]["description"].as_str().unwrap_or("").trim();
+        let severity = vendor_severity(v.threat_severity.as_deref().unwrap_or(""));
+        let summary = v.bugzilla.as_ref().and_then(|b| b.description.as_deref()).unwrap_or("").trim();
         let title = summary.strip_prefix(id.as_str()).unwrap_or(summary).trim();
         b.fallback_details("redhat", &id, severity, title);
     }
@@ -218,18 +218,13 @@ fn read_oval(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
     for dir in streams {
         let stream = Stream::load(&dir, report)?;
         for path in json_files(&dir.join("definitions")) {
-            let Some(def) = load(&path, report)? else { continue };
-            let Some(id) = def["ID"].as_str() else {
-                report.malformed(&path, "no ID")?;
-                continue;
-            };
-            if id.contains("unaffected") {
+            let Some(def) = load::<raw::RedHatDefinition>(&path, report)? else { continue };
+            if def.id.contains("unaffected") {
                 continue;
             }
-            let meta = &def["Metadata"];
-            let advisory = &meta["Advisory"];
-            let affected: Vec<&str> =
-                advisory["AffectedCpeList"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let meta = def.metadata.unwrap_or_default();
+            let advisory = meta.advisory.unwrap_or_default();
+            let affected: Vec<&str> = advisory.affected_cpe_list.iter().flatten().map(String::as_str).collect();
             let platforms: Vec<String> = releases
                 .iter()
                 .filter(|(_, cpes)| cpes.iter().any(|c| affected.iter().any(|a| covers(a, c))))
@@ -238,32 +233,33 @@ fn read_oval(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
             if platforms.is_empty() {
                 continue;
             }
-            let references: Vec<&Value> = meta["References"].as_array().into_iter().flatten().collect();
+            let references: Vec<&raw::RedHatReference> = meta.references.iter().flatten().collect();
             let erratum = references
                 .iter()
-                .find(|r| matches!(r["Source"].as_str(), Some("RHSA" | "RHBA" | "RHEA")))
-                .and_then(|r| r["RefID"].as_str())
+                .find(|r| matches!(r.source.as_deref(), Some("RHSA" | "RHBA" | "RHEA")))
+                .and_then(|r| r.ref_id.as_deref())
                 .unwrap_or("");
-            let default_severity = vendor_severity(advisory["Severity"].as_str().unwrap_or(""));
-            let mut cves: Vec<(&str, Severity)> = advisory["Cves"]
-                .as_array()
-                .into_iter()
+            let default_severity = vendor_severity(advisory.severity.as_deref().unwrap_or(""));
+            let mut cves: Vec<(&str, Severity)> = advisory
+                .cves
+                .iter()
                 .flatten()
                 .filter_map(|c| {
-                    let impact = c["Impact"].as_str().map(vendor_severity).unwrap_or(Severity::Unknown);
-                    Some((c["CveID"].as_str()?, if impact == Severity::Unknown { default_severity } else { impact }))
+                    let impact = c.impact.as_deref().map(vendor_severity).unwrap_or(Severity::Unknown);
+                    Some((c.cve_id.as_deref()?, if impact == Severity::Unknown { default_severity } else { impact }))
                 })
                 .collect();
             if cves.is_empty() {
                 cves = references
                     .iter()
-                    .filter(|r| r["Source"] == "CVE")
-                    .filter_map(|r| Some((r["RefID"].as_str()?, default_severity)))
+                    .filter(|r| r.source.as_deref() == Some("CVE"))
+                    .filter_map(|r| Some((r.ref_id.as_deref()?, default_severity)))
                     .collect();
             }
-            let unpatched_status = resolution(advisory["Affected"]["Resolution"]["State"].as_str().unwrap_or(""));
+            let state = advisory.affected.as_ref().and_then(|a| a.resolution.as_ref()).and_then(|r| r.state.as_deref());
+            let unpatched_status = resolution(state.unwrap_or(""));
             let mut fixes = Vec::new();
-            criteria_fixes(&stream, &def["Criteria"], "", &mut fixes);
+            criteria_fixes(&stream, &def.criteria.unwrap_or_default(), "", &mut fixes);
             fixes.sort();
             fixes.dedup();
             for platform in &platforms {

@@ -34,13 +34,17 @@ fn build(case: &str, keep_going: bool) -> Result<Vec<u8>, String> {
 
 /// Runs the builder with the fixture case given to `option`.
 fn build_with(option: &str, case: &str, keep_going: bool) -> Result<Vec<u8>, String> {
+    build_cases(option, &[case], keep_going)
+}
+
+/// Runs the builder with each fixture case given to `option`.
+fn build_cases(option: &str, cases: &[&str], keep_going: bool) -> Result<Vec<u8>, String> {
     let out = tempfile::NamedTempFile::new().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"));
-    cmd.arg(option)
-        .arg(fixtures().unwrap().join(case))
-        .arg("--out")
-        .arg(out.path())
-        .args(["--built-at", "2026-01-01T00:00:00Z"]);
+    for case in cases {
+        cmd.arg(option).arg(fixtures().unwrap().join(case));
+    }
+    cmd.arg("--out").arg(out.path()).args(["--built-at", "2026-01-01T00:00:00Z"]);
     if keep_going {
         cmd.arg("--keep-going");
     }
@@ -425,9 +429,54 @@ fn oracle() {
         vec![entry("2:2.28-151.0.1.ksplice1.el8", "i386,x86_64", &["CVE-2016-10228"], "ELSA-2021-9280,ELSA-2021-9344")]
     );
 
-    // Releases outside Oracle Linux 5–9 are skipped.
-    let blob = build("oracle-oval/unknown-platform", false).unwrap();
-    assert!(!VulnDb::open(&blob).unwrap().has_platform("oracle 1"));
+    // Releases outside Oracle Linux 5–9 are skipped: alone, that leaves the source empty,
+    // which fails the build; beside other data, the platform is simply absent.
+    let err = build("oracle-oval/unknown-platform", false).unwrap_err();
+    assert!(err.contains("1 Oracle OVAL files read but no advisory found in them"), "{err}");
+    let blob = build_cases("--vuln-list", &["oracle-oval/unknown-platform", "oracle-oval/happy"], false).unwrap();
+    let db = VulnDb::open(&blob).unwrap();
+    assert!(!db.has_platform("oracle 1") && db.has_platform("oracle 5"));
+}
+
+/// A schema change (a renamed field) makes files malformed, and a source whose well-formed
+/// files give nothing fails the build instead of bundling an empty source.
+#[test]
+fn a_changed_schema_fails_the_build() {
+    let Some(fixtures) = fixtures() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let amazon = dir.path().join("vuln-list/amazon/2");
+    std::fs::create_dir_all(&amazon).unwrap();
+    let original =
+        std::fs::read_to_string(fixtures.join("amazon/happy/vuln-list/amazon/2/ALAS2-2021-1699.json")).unwrap();
+    // The package list renamed: every file still parses, none gives an advisory.
+    std::fs::write(amazon.join("ALAS2-2021-1699.json"), original.replace("\"packages\"", "\"pkgs\"")).unwrap();
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list")
+        .arg(dir.path().join("vuln-list"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("1 amazon files read but no advisory found in them"), "{stderr}");
+    // A required field missing: the file is malformed, named in the error.
+    let photon = dir.path().join("vuln-list-photon/vuln-list/photon/3.0/curl");
+    std::fs::create_dir_all(&photon).unwrap();
+    let original =
+        std::fs::read_to_string(fixtures.join("photon/happy/vuln-list/photon/3.0/curl/CVE-2025-0725.json")).unwrap();
+    std::fs::write(photon.join("CVE-2025-0725.json"), original.replace("\"cve_id\"", "\"cve\"")).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
+        .arg("--vuln-list")
+        .arg(dir.path().join("vuln-list-photon/vuln-list"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("CVE-2025-0725.json: missing field `cve_id`"), "{stderr}");
 }
 
 #[test]

@@ -117,6 +117,11 @@ impl Builder {
         self.advisories.len()
     }
 
+    /// Number of details-only records (severities and titles) collected so far.
+    pub fn fallback_count(&self) -> usize {
+        self.fallbacks.values().map(Vec::len).sum()
+    }
+
     /// Whether nothing was collected.
     pub fn is_empty(&self) -> bool {
         self.advisories.is_empty()
