@@ -1,6 +1,9 @@
 //! `coldscan scan` end to end. Findings are checked against a deliberately simple matcher
-//! written here, which reads the advisory JSON of `../shared/vuln-list` directly and compares
-//! versions with the distribution comparators — no database, no detection code shared: the
+//! written here from the advisory formats' rules, which reads the advisory JSON of
+//! `../shared/vuln-list` directly and orders versions with the distributions' own tools
+//! (rpm's `rpm.labelCompare` through python3-rpm; for apk, whose tools do not run here,
+//! coldscan's comparator as checked against apk-tools' own tables) — no database, no detection
+//! code shared: the
 //! Alpine roots (the sample image and the shared apk databases) against secdb, the Amazon
 //! Linux 2 rpmdb against ALAS, the sample's Rocky 9 root against the Rocky errata. Same
 //! (id, package, installed, fixed) set both ways. Also the CI gate (exit codes, filters), and
@@ -14,7 +17,7 @@ use coldscan_core::detect::detect;
 use coldscan_core::os::OsInfo;
 use coldscan_core::pkg::{DbFormat, Package};
 use coldscan_core::progress::DEFAULT_READ_LIMIT;
-use coldscan_core::version::{apk, rpm};
+use coldscan_core::version::apk;
 use coldscan_core::vulndb::VulnDb;
 use coldscan_core::Budget;
 use common::*;
@@ -69,53 +72,116 @@ fn read_json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// Keeps, per (id, package), the earliest fix.
-fn add(
-    found: &mut BTreeMap<(String, String), (String, String)>,
-    id: &str,
-    p: &Package,
-    fixed: &str,
-    cmp: fn(&str, &str) -> Ordering,
-) {
-    let key = (id.to_string(), p.name.clone());
-    let entry = found.entry(key).or_insert_with(|| (p.full_version(), fixed.to_string()));
-    if cmp(fixed, &entry.1) == Ordering::Less {
-        entry.1 = fixed.to_string();
+/// A version order from a tool no one here wrote, asked once for a whole batch of pairs.
+trait Oracle {
+    /// The order of each `(a, b)` pair.
+    fn compare_all(&self, pairs: &[(String, String)]) -> Vec<Ordering>;
+}
+
+/// rpm's own `rpm.labelCompare` (python3-rpm) on `[epoch:]version-release` strings.
+struct RpmLabelCompare;
+
+impl Oracle for RpmLabelCompare {
+    fn compare_all(&self, pairs: &[(String, String)]) -> Vec<Ordering> {
+        const SCRIPT: &str = r#"
+import json, sys, rpm
+def evr(s):
+    e, _, vr = s.rpartition(":")
+    v, _, r = vr.rpartition("-")
+    return (e or "0", v, r)
+print(json.dumps([rpm.labelCompare(evr(a), evr(b)) for a, b in json.load(sys.stdin)]))
+"#;
+        // The system interpreter: python3-rpm is a Debian package (testdata/install-tools.sh).
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", SCRIPT])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("/usr/bin/python3 with python3-rpm");
+        serde_json::to_writer(child.stdin.take().unwrap(), pairs).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "rpm.labelCompare failed");
+        let signs: Vec<i32> = serde_json::from_slice(&out.stdout).unwrap();
+        signs.into_iter().map(|s| s.cmp(&0)).collect()
     }
 }
 
-fn flatten(found: BTreeMap<(String, String), (String, String)>) -> BTreeSet<Finding> {
-    found.into_iter().map(|((id, pkg), (inst, fixed))| (id, pkg, inst, fixed)).collect()
+/// apk-tools' order. No apk-tools build exists for this machine; coldscan's comparator stands
+/// in, checked against apk-tools' own test tables (apk-tools-version.data) in versions.rs.
+struct ApkToolsTables;
+
+impl Oracle for ApkToolsTables {
+    fn compare_all(&self, pairs: &[(String, String)]) -> Vec<Ordering> {
+        pairs.iter().map(|(a, b)| apk::compare(a, b)).collect()
+    }
 }
 
-/// The simple Alpine matcher: secdb of `release`, by origin, apk comparison.
+/// A candidate finding: the advisory `id` fixes `package` (installed at `installed`) at `fixed`.
+struct Candidate {
+    id: String,
+    package: String,
+    installed: String,
+    fixed: String,
+}
+
+/// What the advisory files say is vulnerable among the candidates: installed older than the
+/// fix, and per (id, package) the earliest fix — every version order from `oracle`.
+fn vulnerable(candidates: Vec<Candidate>, oracle: &dyn Oracle) -> BTreeSet<Finding> {
+    let pairs: Vec<(String, String)> = candidates.iter().map(|c| (c.installed.clone(), c.fixed.clone())).collect();
+    let order = oracle.compare_all(&pairs);
+    let mut fixes: BTreeMap<(String, String), (String, Vec<String>)> = BTreeMap::new();
+    for (c, o) in candidates.into_iter().zip(order) {
+        if o == Ordering::Less {
+            fixes.entry((c.id, c.package)).or_insert_with(|| (c.installed, Vec::new())).1.push(c.fixed);
+        }
+    }
+    // The earliest fix of each: a fix no other fix of the same finding is older than.
+    let pairs: Vec<(String, String)> = fixes
+        .values()
+        .flat_map(|(_, fixed)| fixed.iter().flat_map(|a| fixed.iter().map(move |b| (a.clone(), b.clone()))))
+        .collect();
+    let mut order = oracle.compare_all(&pairs).into_iter();
+    let mut out = BTreeSet::new();
+    for ((id, package), (installed, fixed)) in fixes {
+        let n = fixed.len();
+        // Row i: fix i against every fix of this finding.
+        let table: Vec<Ordering> = order.by_ref().take(n * n).collect();
+        let earliest = (0..n).find(|&i| table[i * n..(i + 1) * n].iter().all(|&o| o != Ordering::Greater));
+        out.insert((id, package, installed, fixed[earliest.expect("a fix")].clone()));
+    }
+    out
+}
+
+/// The vulnerability id an Alpine secfixes entry names. The secdb format lists one
+/// vulnerability per entry: a CVE id (older entries write `CVE_`), or a GHSA id when there is
+/// no CVE; other words are notes.
+fn secfixes_id(entry: &str) -> Option<String> {
+    let words: Vec<String> =
+        entry.split(' ').filter(|w| !w.is_empty()).map(|w| w.replacen("CVE_", "CVE-", 1)).collect();
+    let is = |prefix: &str| words.iter().find(|w| w.starts_with(prefix)).cloned();
+    is("CVE-").or_else(|| is("GHSA-"))
+}
+
+/// The simple Alpine matcher: secdb of `release` (fixed version → ids), by origin package.
 fn alpine_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
-    let mut found = BTreeMap::new();
+    let mut candidates = Vec::new();
     for f in json_files(&vuln_list().unwrap().join("alpine").join(release)) {
         let v = read_json(&f);
         let origin = v["name"].as_str().unwrap();
         for (fixed, ids) in v["secfixes"].as_object().into_iter().flatten() {
+            // "0": the release was never affected.
             if fixed == "0" {
                 continue;
             }
-            for entry in ids.as_array().into_iter().flatten().filter_map(Value::as_str) {
-                let tokens: Vec<String> = entry.split_whitespace().map(|t| t.replace("CVE_", "CVE-")).collect();
-                let Some(id) = tokens
-                    .iter()
-                    .find(|t| t.starts_with("CVE-"))
-                    .or_else(|| tokens.iter().find(|t| t.starts_with("GHSA-")))
-                else {
-                    continue;
-                };
+            for id in ids.as_array().into_iter().flatten().filter_map(Value::as_str).filter_map(secfixes_id) {
                 for p in packages.iter().filter(|p| p.source_name.as_deref().unwrap_or(&p.name) == origin) {
-                    if apk::compare(&p.full_version(), fixed) == Ordering::Less {
-                        add(&mut found, id, p, fixed, apk::compare);
-                    }
+                    let (package, installed) = (p.name.clone(), p.full_version());
+                    candidates.push(Candidate { id: id.clone(), package, installed, fixed: fixed.clone() });
                 }
             }
         }
     }
-    flatten(found)
+    vulnerable(candidates, &ApkToolsTables)
 }
 
 /// `[epoch:]version-release` of an advisory package entry (a zero epoch left out).
@@ -125,29 +191,34 @@ fn fixed_evr(pkg: &Value) -> String {
     format!("{epoch}{}-{}", pkg["version"].as_str().unwrap(), pkg["release"].as_str().unwrap())
 }
 
-/// The simple Amazon matcher: ALAS of `release`, by binary name, EVR comparison.
+/// The advisory's CVE ids.
+fn cve_ids(erratum: &Value) -> Vec<String> {
+    erratum["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+/// The simple Amazon matcher: ALAS of `release`, by binary package name.
 fn amazon_expected(release: &str, packages: &[Package]) -> BTreeSet<Finding> {
-    let mut found = BTreeMap::new();
+    let mut candidates = Vec::new();
     for f in json_files(&vuln_list().unwrap().join("amazon").join(release)) {
         let v = read_json(&f);
         for pkg in v["packages"].as_array().into_iter().flatten() {
             let fixed = fixed_evr(pkg);
             for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap() && !p.is_gpg_pubkey()) {
-                if rpm::compare_evr(&p.full_version(), &fixed) == Ordering::Less {
-                    for cve in v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                        add(&mut found, cve, p, &fixed, rpm::compare_evr);
-                    }
+                for id in cve_ids(&v) {
+                    let (package, installed, fixed) = (p.name.clone(), p.full_version(), fixed.clone());
+                    candidates.push(Candidate { id, package, installed, fixed });
                 }
             }
         }
     }
-    flatten(found)
+    vulnerable(candidates, &RpmLabelCompare)
 }
 
 /// The simple Rocky matcher: errata of `major`, by binary name and architecture (noarch
-/// packages match any), modular fixes only for modular packages, EVR comparison.
+/// packages match any); a module build's fix (`.module+` in its release) only for packages
+/// from a module stream, and the other way round.
 fn rocky_expected(major: &str, packages: &[Package]) -> BTreeSet<Finding> {
-    let mut found = BTreeMap::new();
+    let mut candidates = Vec::new();
     for f in json_files(&vuln_list().unwrap().join("rocky").join(major)) {
         let v = read_json(&f);
         for pkg in v["packages"].as_array().into_iter().flatten() {
@@ -155,18 +226,16 @@ fn rocky_expected(major: &str, packages: &[Package]) -> BTreeSet<Finding> {
             let modular = fixed.contains(".module+") || fixed.contains(".module_");
             for p in packages.iter().filter(|p| p.name == pkg["name"].as_str().unwrap()) {
                 let arch_ok = p.arch.as_deref() == Some("noarch") || p.arch.as_deref() == pkg["arch"].as_str();
-                if arch_ok
-                    && modular == p.modularity_label.is_some()
-                    && rpm::compare_evr(&p.full_version(), &fixed) == Ordering::Less
-                {
-                    for cve in v["cveids"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                        add(&mut found, cve, p, &fixed, rpm::compare_evr);
+                if arch_ok && modular == p.modularity_label.is_some() {
+                    for id in cve_ids(&v) {
+                        let (package, installed, fixed) = (p.name.clone(), p.full_version(), fixed.clone());
+                        candidates.push(Candidate { id, package, installed, fixed });
                     }
                 }
             }
         }
     }
-    flatten(found)
+    vulnerable(candidates, &RpmLabelCompare)
 }
 
 fn ours(os: &OsInfo, packages: &[Package]) -> BTreeSet<Finding> {
