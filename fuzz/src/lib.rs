@@ -43,6 +43,59 @@ unsafe impl GlobalAlloc for Capped {
     }
 }
 
+/// A sparse device described by its non-zero pieces, so that a small input can put structures
+/// at the offsets a filesystem scatters them to (btrfs keeps its superblock at 64 KiB and its
+/// trees megabytes further). The input is a list of pieces — byte offset (`u32`, little
+/// endian), length (`u16`), then the bytes — and everything else reads as zeros, up to
+/// [`Sparse::SIZE`] or the end of the last piece. `benches/fuzz.sh` writes such inputs from
+/// small real images.
+#[derive(Debug)]
+pub struct Sparse<'a> {
+    pieces: Vec<(u64, &'a [u8])>,
+    size: u64,
+}
+
+impl<'a> Sparse<'a> {
+    /// The device size at least.
+    pub const SIZE: u64 = 16 << 20;
+
+    /// The pieces `data` lists (a trailing partial piece is ignored; later pieces win).
+    pub fn parse(mut data: &'a [u8]) -> Self {
+        let mut pieces = Vec::new();
+        let mut size = Self::SIZE;
+        while let [a, b, c, d, l0, l1, rest @ ..] = data {
+            let offset = u64::from(u32::from_le_bytes([*a, *b, *c, *d]));
+            let len = usize::from(u16::from_le_bytes([*l0, *l1])).min(rest.len());
+            let (bytes, next) = rest.split_at(len);
+            size = size.max(offset + len as u64);
+            pieces.push((offset, bytes));
+            data = next;
+        }
+        Sparse { pieces, size }
+    }
+}
+
+impl ReadAt for Sparse<'_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> coldscan_core::Result<()> {
+        let end = offset.checked_add(buf.len() as u64).filter(|&e| e <= self.size);
+        let Some(end) = end else {
+            return Err(coldscan_core::io::eof(coldscan_core::Layer::Source, "sparse", offset, buf.len(), self.size));
+        };
+        buf.fill(0);
+        for &(at, bytes) in &self.pieces {
+            let (from, to) = (at.max(offset), (at + bytes.len() as u64).min(end));
+            if from < to {
+                let src = &bytes[(from - at) as usize..(to - at) as usize];
+                buf[(from - offset) as usize..(to - offset) as usize].copy_from_slice(src);
+            }
+        }
+        Ok(())
+    }
+}
+
 fn budget() -> Budget {
     Budget::new(BUDGET)
 }
@@ -126,7 +179,8 @@ fn package_db(format: DbFormat, data: &[u8]) {
 
 /// btrfs on a bare volume (checksums pass under `cfg(fuzzing)`), with its subvolumes.
 pub fn btrfs(data: &[u8]) {
-    if let Ok(fs) = coldscan_core::fs::btrfs::Btrfs::open(data, &budget()) {
+    let device = Sparse::parse(data);
+    if let Ok(fs) = coldscan_core::fs::btrfs::Btrfs::open(&device, &budget()) {
         let _ = fs.subvolumes();
         walk(&fs);
     }
@@ -214,4 +268,29 @@ pub fn vulndb(data: &[u8]) {
 /// The LVM2 metadata text grammar.
 pub fn lvm_metadata(data: &[u8]) {
     let _ = coldscan_core::volume::lvm::parse_metadata_text(data, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_devices_read_their_pieces_and_zeros() {
+        let mut input = Vec::new();
+        for (at, bytes) in [(0x10000u32, &b"superblock"[..]), (0x10004, b"XY"), (0x20000, b"tree")] {
+            input.extend_from_slice(&at.to_le_bytes());
+            input.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+            input.extend_from_slice(bytes);
+        }
+        input.extend_from_slice(&[1, 2, 3]); // a partial piece: ignored
+        let dev = Sparse::parse(&input);
+        assert_eq!(dev.size(), Sparse::SIZE);
+        let mut buf = [0xFFu8; 14];
+        dev.read_at(0xFFFE, &mut buf).unwrap();
+        assert_eq!(&buf, b"\0\0supeXYlock\0\0");
+        let mut tree = [0u8; 4];
+        dev.read_at(0x20000, &mut tree).unwrap();
+        assert_eq!(&tree, b"tree");
+        assert!(dev.read_at(Sparse::SIZE - 1, &mut tree).is_err());
+    }
 }
