@@ -6,8 +6,8 @@
 //! contents being streamed) bypass it, so a large `cat` does not flush the metadata.
 
 use crate::budget::{Budget, FixedVec};
-use crate::error::{Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::error::{Error, ErrorKind, Layer, Result};
+use crate::io::{eof, fits, piece, ReadAt};
 use core::cell::RefCell;
 use core::fmt;
 
@@ -75,16 +75,26 @@ impl<R: ReadAt> BlockCache<R> {
                 let start = block * bs as u64;
                 // The last block of a reader may be partial: read what exists.
                 let avail = (self.inner.size() - start).min(bs as u64) as usize;
-                let buf = &mut st.data[victim * bs..victim * bs + avail];
-                st.slots[victim].block = None;
+                let here = (Layer::Source, "cache", start);
+                let buf = piece(&mut st.data, victim * bs, avail, here)?;
+                let slot = st.slots.get_mut(victim).ok_or(Error::new(
+                    here.0,
+                    here.1,
+                    start,
+                    ErrorKind::Corrupt("cache slot"),
+                ))?;
+                slot.block = None;
                 self.inner.read_at(start, buf)?;
-                st.slots[victim].block = Some(block);
+                slot.block = Some(block);
                 victim
             }
         };
-        st.slots[index].stamp = clock;
-        let base = index * bs + in_block;
-        out.copy_from_slice(&st.data[base..base + out.len()]);
+        let at = block * bs as u64;
+        let slot =
+            st.slots.get_mut(index).ok_or(Error::new(Layer::Source, "cache", at, ErrorKind::Corrupt("cache slot")))?;
+        slot.stamp = clock;
+        let cached = piece(&mut st.data, index * bs + in_block, out.len(), (Layer::Source, "cache", at))?;
+        out.copy_from_slice(cached);
         Ok(())
     }
 }
@@ -113,11 +123,11 @@ impl<R: ReadAt> ReadAt for BlockCache<R> {
             if in_block == 0 && rest as u64 >= bs {
                 // Whole blocks: read straight through, as many as are contiguous.
                 let whole = rest - rest % self.block_size;
-                self.inner.read_at(pos, &mut buf[done..done + whole])?;
+                self.inner.read_at(pos, piece(buf, done, whole, (Layer::Source, "cache", pos))?)?;
                 done += whole;
             } else {
                 let n = rest.min(self.block_size - in_block);
-                self.read_cached(block, in_block, &mut buf[done..done + n])?;
+                self.read_cached(block, in_block, piece(buf, done, n, (Layer::Source, "cache", pos))?)?;
                 done += n;
             }
         }

@@ -12,7 +12,11 @@ const fn make_table(poly: u32) -> [u32; 256] {
             c = if c & 1 != 0 { poly ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
-        table[i] = c;
+        // `i < 256` in this const loop: the index is always in bounds.
+        #[allow(clippy::indexing_slicing)]
+        {
+            table[i] = c;
+        }
         i += 1;
     }
     table
@@ -53,7 +57,10 @@ impl Crc32 {
     pub(crate) fn update(&mut self, data: &[u8]) {
         let mut c = self.value;
         for &b in data {
-            c = self.table[((c ^ u32::from(b)) & 0xFF) as usize] ^ (c >> 8);
+            // `& 0xFF` keeps the index inside the 256-entry table.
+            #[allow(clippy::indexing_slicing)]
+            let entry = self.table[((c ^ u32::from(b)) & 0xFF) as usize];
+            c = entry ^ (c >> 8);
         }
         self.value = c;
     }

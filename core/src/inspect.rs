@@ -198,7 +198,7 @@ impl<'a> Disk<'a> {
                 problem(String::from("no such volume in the image"));
                 continue;
             };
-            let volume = &self.table.volumes[index];
+            let Some(volume) = self.table.volumes.get(index) else { continue };
             let kind = probes.get(index).and_then(|p| p.as_ref()).map(|p| p.kind);
             if kind == Some("vfat") {
                 // An EFI system partition: boot files only, never packages.
@@ -346,7 +346,7 @@ impl<'a> Disk<'a> {
         let mut mounted = Vec::new();
         let mut standalone = Vec::new();
         for (index, fs) in opened {
-            let volume = &self.table.volumes[index];
+            let Some(volume) = self.table.volumes.get(index) else { continue };
             let (fs, subvolume) = if matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_))) {
                 (fs, None)
             } else {
@@ -375,7 +375,7 @@ impl<'a> Disk<'a> {
             roots.push((index, id, root));
         }
         for (index, fs) in standalone.into_iter().filter(|(i, _)| !mounted.contains(i)) {
-            let id = self.table.volumes[index].id();
+            let Some(id) = self.table.volumes.get(index).map(Volume::id) else { continue };
             let root = RootScan::scan(fs.as_ref(), &self.budget);
             errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
             if !root.inventories.is_empty() {

@@ -65,6 +65,19 @@ pub fn eof(layer: Layer, format: &'static str, offset: u64, len: usize, size: u6
     Error::new(layer, format, offset, ErrorKind::UnexpectedEof { wanted: len as u64, size })
 }
 
+/// `buf[at..at + len]`, the piece of a read loop's buffer it fills next; a loop whose own
+/// arithmetic went wrong gets an error naming `layer`/`format` and `offset` instead of a panic.
+pub fn piece<'a>(
+    buf: &'a mut [u8],
+    at: usize,
+    len: usize,
+    (layer, format, offset): (Layer, &'static str, u64),
+) -> Result<&'a mut [u8]> {
+    at.checked_add(len)
+        .and_then(|end| buf.get_mut(at..end))
+        .ok_or_else(|| Error::new(layer, format, offset, ErrorKind::Corrupt("read span")))
+}
+
 /// Whether `len` bytes at `offset` lie inside `size` bytes (overflow-safe).
 pub fn fits(offset: u64, len: u64, size: u64) -> bool {
     offset.checked_add(len).is_some_and(|end| end <= size)

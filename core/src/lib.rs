@@ -7,8 +7,8 @@
 //! ```text
 //! source (handed in by a front end)
 //!   └─ image    container format → guest disk            [image]
-//!       └─ volume  MBR (+ EBR chain) · GPT · whole disk   [volume]
-//!           └─ fs   ext2/3/4                              [fs]
+//!       └─ volume  MBR (+ EBR chain) · GPT · LVM2 · disk  [volume]
+//!           └─ fs   ext2/3/4 · XFS · btrfs                [fs]
 //!               └─ os   os-release & friends, kernels     [os]
 //! ```
 //!
@@ -19,10 +19,12 @@
 //!   [`error::ErrorKind::MemoryLimit`], never an abort. Nothing reads a whole image or file.
 //! - **Hostile input is expected.** Every length, offset and count read from disk is checked,
 //!   every on-disk walk is bounded, and every error names its layer, format and offset.
-//!   No input may panic.
+//!   No input may panic: bytes from disk are read through [`bytes::Bytes`] or nom parsers,
+//!   and indexing that could panic is refused by the compiler (`clippy::indexing_slicing`).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 extern crate alloc;
 

@@ -102,7 +102,7 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
 pub fn oracle_flavor(version: &str) -> &'static str {
     let starts_with = |s: &[u8], prefix: &[u8]| s.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix));
     let b = version.as_bytes();
-    if b.len() >= 5 && b[b.len() - 5..].eq_ignore_ascii_case(b"_fips") {
+    if b.len() >= 5 && b.get(b.len() - 5..).is_some_and(|end| end.eq_ignore_ascii_case(b"_fips")) {
         "fips"
     } else if version.split('.').any(|part| starts_with(part.as_bytes(), b"ksplice")) {
         "ksplice"

@@ -30,7 +30,8 @@ pub fn resolve(fs: &dyn FileSystem, path: &[u8], follow_last: bool) -> Result<No
         if fs.metadata(dir)?.file_type != FileType::Directory {
             return Err(err(ErrorKind::NotADirectory));
         }
-        let node = fs.lookup(dir, &rest[name.clone()])?.ok_or_else(|| err(ErrorKind::NotFound))?;
+        let name = rest.get(name).ok_or_else(|| err(ErrorKind::NotFound))?;
+        let node = fs.lookup(dir, name)?.ok_or_else(|| err(ErrorKind::NotFound))?;
         let last = next_component(&rest, next).is_none();
         if (!last || follow_last) && fs.metadata(node)?.file_type == FileType::Symlink {
             links += 1;
@@ -45,7 +46,7 @@ pub fn resolve(fs: &dyn FileSystem, path: &[u8], follow_last: bool) -> Result<No
                 dir = fs.root();
             }
             target.push(b'/');
-            target.extend_from_slice(&rest[next..]);
+            target.extend_from_slice(rest.get(next..).unwrap_or_default());
             rest = target;
             pos = 0;
             continue;
@@ -60,8 +61,9 @@ pub fn resolve(fs: &dyn FileSystem, path: &[u8], follow_last: bool) -> Result<No
 /// components) and the position after it.
 fn next_component(path: &[u8], mut pos: usize) -> Option<(core::ops::Range<usize>, usize)> {
     while pos < path.len() {
-        let end = path[pos..].iter().position(|&b| b == b'/').map_or(path.len(), |i| pos + i);
-        let c = &path[pos..end];
+        let tail = path.get(pos..)?;
+        let end = tail.iter().position(|&b| b == b'/').map_or(path.len(), |i| pos + i);
+        let c = path.get(pos..end)?;
         if !c.is_empty() && c != b"." {
             return Some((pos..end, end));
         }

@@ -6,7 +6,7 @@
 use crate::budget::{Budget, FixedVec};
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::io::{eof, fits, piece, ReadAt};
 use alloc::boxed::Box;
 use core::cell::RefCell;
 use core::fmt;
@@ -134,12 +134,13 @@ impl<'a, F: ReadAt, M: ChunkMap> ChunkedDisk<'a, F, M> {
                     return Err(self.err(at, ErrorKind::Corrupt("compressed chunk lies past the end of the file")));
                 }
                 let victim = inf.tags.iter().enumerate().min_by_key(|(_, t)| t.1).map_or(0, |(i, _)| i);
-                inf.tags[victim].0 = None;
+                let cache_error = || self.err(at, ErrorKind::Corrupt("inflate cache slot"));
+                inf.tags.get_mut(victim).ok_or_else(cache_error)?.0 = None;
                 self.budget.reuse(&mut inf.input, Layer::Image, self.format, at, len)?;
                 self.file.inner().read_at(at, &mut inf.input)?;
                 // The last chunk of a disk whose size is not a multiple of the chunk is short.
                 let want = (self.size - index * self.chunk).min(self.chunk) as usize;
-                let out_slot = &mut inf.slots[victim * cs..victim * cs + cs];
+                let out_slot = piece(&mut inf.slots, victim * cs, cs, (Layer::Image, self.format, at))?;
                 inf.state.init();
                 let mut flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
                 if zlib {
@@ -153,13 +154,13 @@ impl<'a, F: ReadAt, M: ChunkMap> ChunkedDisk<'a, F, M> {
                     }
                     _ => return Err(self.err(at, ErrorKind::Corrupt("broken deflate stream in a compressed chunk"))),
                 }
-                out_slot[want..].fill(0);
-                inf.tags[victim].0 = Some(index);
+                out_slot.get_mut(want..).unwrap_or_default().fill(0);
+                inf.tags.get_mut(victim).ok_or_else(cache_error)?.0 = Some(index);
                 victim
             }
         };
-        inf.tags[slot].1 = clock;
-        out.copy_from_slice(&inf.slots[slot * cs + within..slot * cs + within + out.len()]);
+        inf.tags.get_mut(slot).ok_or_else(|| self.err(at, ErrorKind::Corrupt("inflate cache slot")))?.1 = clock;
+        out.copy_from_slice(piece(&mut inf.slots, slot * cs + within, out.len(), (Layer::Image, self.format, at))?);
         Ok(())
     }
 }
@@ -179,14 +180,16 @@ impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<'_, F, M> {
             let index = pos / self.chunk;
             let within = pos % self.chunk;
             let n = (buf.len() - done).min((self.chunk - within) as usize);
-            let out = &mut buf[done..done + n];
+            let out = piece(buf, done, n, (Layer::Image, self.format, pos))?;
             match self.map.locate(&self.file, index)? {
                 Chunk::Zero => out.fill(0),
                 Chunk::Backing => match &self.backing {
                     Some(b) if pos < b.size() => {
+                        // A backing disk smaller than this one reads as zeros past its end.
                         let avail = ((b.size() - pos) as usize).min(n);
-                        b.read_at(pos, &mut out[..avail])?;
-                        out[avail..].fill(0);
+                        let (present, past) = out.split_at_mut_checked(avail).unwrap_or((&mut [], &mut []));
+                        b.read_at(pos, present)?;
+                        past.fill(0);
                     }
                     _ => out.fill(0),
                 },

@@ -63,8 +63,9 @@ pub fn detect(source: &dyn ReadAt) -> Result<ImageFormat> {
     }
     let mut head = [0u8; 512];
     let n = size.min(512) as usize;
-    source.read_at(0, &mut head[..n])?;
-    let head = &head[..n];
+    let head = crate::io::piece(&mut head, 0, n, (Layer::Image, "image", 0))?;
+    source.read_at(0, head)?;
+    let head = &*head;
     let format = if head.starts_with(b"KDMV") {
         ImageFormat::VmdkSparse
     } else if head.starts_with(b"# Disk DescriptorFile") || head.starts_with(b"# Disk Descriptor File") {

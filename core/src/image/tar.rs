@@ -2,8 +2,6 @@
 //! that is a disk image is read in place — a tar member's data is contiguous, so it is itself
 //! random access. ustar, GNU long names ('L') and pax headers are understood.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{fits, ReadAt, ReadAtExt};

@@ -8,7 +8,7 @@ use crate::budget::Budget;
 use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
+use crate::io::{eof, fits, piece, ReadAt, ReadAtExt, Window};
 use alloc::boxed::Box;
 
 const SECTOR: u64 = 512;
@@ -124,7 +124,7 @@ impl<F: ReadAt> ReadAt for DynamicVhd<F> {
             let pos = offset + done as u64;
             let (index, within) = (pos / self.block, pos % self.block);
             let n = (buf.len() - done).min((self.block - within) as usize);
-            let out = &mut buf[done..done + n];
+            let out = piece(buf, done, n, (Layer::Image, FORMAT, pos))?;
             let entry_at = self.bat + index * 4;
             let entry =
                 if index < self.entries { u32::from_be_bytes(self.file.read_array(entry_at)?) } else { UNALLOCATED };
@@ -155,7 +155,7 @@ impl<F: ReadAt> ReadAt for DynamicVhd<F> {
                 while end < n && present(end)? == state {
                     end += (SECTOR as usize).min(n - end);
                 }
-                let part = &mut out[k..end];
+                let part = piece(out, k, end - k, (Layer::Image, FORMAT, pos))?;
                 if state {
                     self.file.inner().read_at(data + within + k as u64, part)?;
                 } else {

@@ -14,7 +14,7 @@ use super::Opener;
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt, ReadAtExt, Window};
+use crate::io::{eof, fits, piece, ReadAt, ReadAtExt, Window};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use nom::branch::alt;
@@ -112,7 +112,10 @@ impl ChunkMap for SparseMap {
     fn locate(&self, file: &dyn ReadAt, index: u64) -> Result<Chunk> {
         match &self.grains {
             GrainMap::Scanned(map) => match map.binary_search_by_key(&index, |&(g, _)| g) {
-                Ok(i) => self.grain_at(file, map[i].1),
+                Ok(i) => {
+                    let &(_, at) = map.get(i).ok_or(err(0, ErrorKind::Corrupt("grain list")))?;
+                    self.grain_at(file, at)
+                }
                 Err(_) => Ok(Chunk::Backing),
             },
             GrainMap::Directory { gd, gd_entries } => {
@@ -381,14 +384,15 @@ impl ReadAt for Extents<'_> {
         while done < buf.len() {
             let pos = offset + done as u64;
             let i = self.parts.partition_point(|(start, _, _)| *start <= pos).saturating_sub(1);
-            let (start, len, part) = &self.parts[i];
+            let (start, len, part) = self.parts.get(i).ok_or(err(pos, ErrorKind::Corrupt("extent list")))?;
             let n = (buf.len() - done).min((start + len - pos) as usize);
             let within = pos - start;
-            let out = &mut buf[done..done + n];
+            let out = piece(buf, done, n, (Layer::Image, FORMAT, pos))?;
             // An extent file shorter than the descriptor says reads as zeros past its end.
             let avail = part.size().saturating_sub(within).min(n as u64) as usize;
-            part.read_at(within, &mut out[..avail])?;
-            out[avail..].fill(0);
+            let (present, past) = out.split_at_mut_checked(avail).unwrap_or((&mut [], &mut []));
+            part.read_at(within, present)?;
+            past.fill(0);
             done += n;
         }
         Ok(())

@@ -2,8 +2,6 @@
 //! lines. Fields used: `P` name, `V` version, `A` arch, `o` origin (the source package),
 //! `L` licence, `m` maintainer, `c` commit, `I` installed size.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::lines::{for_each_line, letter_field};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;

@@ -3,8 +3,6 @@
 //! (want `install` or `hold`, no error flag, state `installed`); `status.d` files carry no
 //! `Status:` and are all installed.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::lines::{colon_field, for_each_line};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;

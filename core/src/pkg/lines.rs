@@ -2,8 +2,6 @@
 //! budget-charged buffer: the file is never held in memory whole. The field syntaxes of those
 //! lines are parsed here too, with nom.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;

@@ -209,8 +209,9 @@ impl DbFormat {
     pub fn detect(file: &dyn ReadAt) -> Result<Option<Self>> {
         let mut head = [0u8; 64];
         let n = file.size().min(64) as usize;
-        file.read_at(0, &mut head[..n])?;
-        let head = &head[..n];
+        let head = crate::io::piece(&mut head, 0, n, (Layer::Pkg, "detect", 0))?;
+        file.read_at(0, head)?;
+        let head = &*head;
         Ok(if rpm::bdb::is_bdb_hash(head) {
             Some(DbFormat::RpmBdb)
         } else if head.starts_with(b"SQLite format 3\0") {

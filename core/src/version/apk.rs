@@ -50,11 +50,21 @@ impl<'a> State<'a> {
         st
     }
 
+    /// Takes the `n` bytes at the front of the rest as the token's value.
+    fn take(&mut self, n: usize) {
+        (self.value, self.rest) = self.rest.split_at_checked(n).unwrap_or((self.rest, &[]));
+    }
+
+    /// Drops `n` bytes (a separator or a prefix) from the front of the rest.
+    fn skip(&mut self, n: usize) {
+        self.rest = self.rest.get(n..).unwrap_or_default();
+    }
+
     fn digits(&mut self) {
         let n = self.rest.iter().take_while(|c| c.is_ascii_digit()).count();
-        self.value = &self.rest[..n];
-        self.number = self.value.iter().fold(0u64, |acc, &c| acc.wrapping_mul(10).wrapping_add(u64::from(c - b'0')));
-        self.rest = &self.rest[n..];
+        self.take(n);
+        self.number =
+            self.value.iter().fold(0u64, |acc, &c| acc.wrapping_mul(10).wrapping_add(u64::from(c.wrapping_sub(b'0'))));
         if n == 0 {
             self.token = Token::Invalid;
         }
@@ -68,8 +78,7 @@ impl<'a> State<'a> {
         let t = self.token;
         match c {
             b'a'..=b'z' if t <= Token::Digit => {
-                self.value = &self.rest[..1];
-                self.rest = &self.rest[1..];
+                self.take(1);
                 self.token = Token::Letter;
             }
             b'.' | b'0'..=b'9' => {
@@ -78,7 +87,7 @@ impl<'a> State<'a> {
                         self.token = Token::Invalid;
                         return;
                     }
-                    self.rest = &self.rest[1..];
+                    self.skip(1);
                 }
                 self.token = match t {
                     Token::InitialDigit | Token::Digit => Token::Digit,
@@ -91,10 +100,8 @@ impl<'a> State<'a> {
                 self.digits();
             }
             b'_' if t <= Token::SuffixNo => {
-                let body = &self.rest[1..];
-                let n = body.iter().take_while(|c| c.is_ascii_lowercase()).count();
-                self.value = &body[..n];
-                self.rest = &body[n..];
+                self.skip(1);
+                self.take(self.rest.iter().take_while(|c| c.is_ascii_lowercase()).count());
                 match SUFFIXES.iter().find(|(name, _)| *name == self.value) {
                     Some(&(_, rank)) => {
                         self.suffix = rank;
@@ -104,14 +111,13 @@ impl<'a> State<'a> {
                 }
             }
             b'~' if t < Token::CommitHash => {
-                let body = &self.rest[1..];
-                let n = body.iter().take_while(|c| c.is_ascii_hexdigit()).count();
-                self.value = &body[..n];
-                self.rest = &body[n..];
+                self.skip(1);
+                let n = self.rest.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+                self.take(n);
                 self.token = if n == 0 { Token::Invalid } else { Token::CommitHash };
             }
             b'-' if t < Token::RevisionNo && self.rest.starts_with(b"-r") => {
-                self.rest = &self.rest[2..];
+                self.skip(2);
                 self.token = Token::RevisionNo;
                 self.digits();
             }

@@ -60,7 +60,7 @@ impl<'a> Version<'a> {
         if v.upstream.is_empty() {
             return Err(Invalid::EmptyUpstream);
         }
-        if !v.upstream.as_bytes()[0].is_ascii_digit() {
+        if !v.upstream.as_bytes().first().is_some_and(u8::is_ascii_digit) {
             return Err(Invalid::UpstreamStart);
         }
         if !v.upstream.bytes().all(|c| c.is_ascii_alphanumeric() || b".+~-:".contains(&c)) {
@@ -110,19 +110,21 @@ fn verrevcmp(mut a: &[u8], mut b: &[u8]) -> Ordering {
             a = a.get(1..).unwrap_or_default();
             b = b.get(1..).unwrap_or_default();
         }
-        while a.first() == Some(&b'0') {
-            a = &a[1..];
+        while let Some((b'0', rest)) = a.split_first() {
+            a = rest;
         }
-        while b.first() == Some(&b'0') {
-            b = &b[1..];
+        while let Some((b'0', rest)) = b.split_first() {
+            b = rest;
         }
         let mut first_diff = Ordering::Equal;
-        while digit(a) && digit(b) {
-            if first_diff == Ordering::Equal {
-                first_diff = a[0].cmp(&b[0]);
+        while let (Some((x, a_rest)), Some((y, b_rest))) = (a.split_first(), b.split_first()) {
+            if !x.is_ascii_digit() || !y.is_ascii_digit() {
+                break;
             }
-            a = &a[1..];
-            b = &b[1..];
+            if first_diff == Ordering::Equal {
+                first_diff = x.cmp(y);
+            }
+            (a, b) = (a_rest, b_rest);
         }
         if digit(a) {
             return Ordering::Greater;

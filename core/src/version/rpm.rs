@@ -13,10 +13,10 @@ pub fn vercmp(a: &str, b: &str) -> Ordering {
     let separator = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
     loop {
         while one.first().is_some_and(|&c| separator(c)) {
-            one = &one[1..];
+            one = rest(one, 1);
         }
         while two.first().is_some_and(|&c| separator(c)) {
-            two = &two[1..];
+            two = rest(two, 1);
         }
         if one.is_empty() && two.is_empty() {
             return Ordering::Equal;
@@ -29,8 +29,8 @@ pub fn vercmp(a: &str, b: &str) -> Ordering {
             if two.first() != Some(&b'~') {
                 return Ordering::Less;
             }
-            one = &one[1..];
-            two = &two[1..];
+            one = rest(one, 1);
+            two = rest(two, 1);
             continue;
         }
         // Caret sorts after the end of the string but before anything else.
@@ -47,20 +47,19 @@ pub fn vercmp(a: &str, b: &str) -> Ordering {
             if two.first() != Some(&b'^') {
                 return Ordering::Less;
             }
-            one = &one[1..];
-            two = &two[1..];
+            one = rest(one, 1);
+            two = rest(two, 1);
             continue;
         }
         if one.is_empty() || two.is_empty() {
             break;
         }
-        let numeric = one[0].is_ascii_digit();
+        let numeric = one.first().is_some_and(u8::is_ascii_digit);
         let class = |c: &u8| if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
-        let len1 = one.iter().take_while(|c| class(c)).count();
-        let len2 = two.iter().take_while(|c| class(c)).count();
-        let (mut seg1, mut seg2) = (&one[..len1], &two[..len2]);
-        one = &one[len1..];
-        two = &two[len2..];
+        let (mut seg1, tail1) = split(one, one.iter().take_while(|c| class(c)).count());
+        let (mut seg2, tail2) = split(two, two.iter().take_while(|c| class(c)).count());
+        one = tail1;
+        two = tail2;
         if seg2.is_empty() {
             // Different segment types: a number is newer than letters.
             return if numeric { Ordering::Greater } else { Ordering::Less };
@@ -87,8 +86,17 @@ pub fn vercmp(a: &str, b: &str) -> Ordering {
 }
 
 fn trim_zeros(s: &[u8]) -> &[u8] {
-    let zeros = s.iter().take_while(|&&c| c == b'0').count();
-    &s[zeros..]
+    rest(s, s.iter().take_while(|&&c| c == b'0').count())
+}
+
+/// `s` without its first `n` bytes (empty when it is shorter).
+fn rest(s: &[u8], n: usize) -> &[u8] {
+    s.get(n..).unwrap_or_default()
+}
+
+/// `s` split after `n` bytes (all of it first when it is shorter).
+fn split(s: &[u8], n: usize) -> (&[u8], &[u8]) {
+    s.split_at_checked(n).unwrap_or((s, &[]))
 }
 
 /// An RPM `[epoch:]version[-release]`, borrowed from its text, split as rpm's `parseEVR` does.
@@ -107,8 +115,9 @@ impl<'a> Evr<'a> {
     /// them (`:1` has epoch `0`); the release is what follows the last `-`.
     pub fn parse(s: &'a str) -> Self {
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let (epoch, rest) = match s.as_bytes().get(digits) {
-            Some(b':') => (Some(if digits == 0 { "0" } else { &s[..digits] }), &s[digits + 1..]),
+        // The digits are ASCII, so `digits` and `digits + 1` (past the `:`) are char boundaries.
+        let (epoch, rest) = match (s.as_bytes().get(digits), s.get(..digits), s.get(digits + 1..)) {
+            (Some(b':'), Some(epoch), Some(rest)) => (Some(if digits == 0 { "0" } else { epoch }), rest),
             _ => (None, s),
         };
         let (version, release) = match rest.rsplit_once('-') {

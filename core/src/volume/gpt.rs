@@ -5,8 +5,6 @@
 //! says so. The entry array is streamed in small chunks (never held whole in memory) and only
 //! used entries become [`Volume`]s, each charged to the budget. 512- and 4096-byte sectors.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::{Scheme, Volume, VolumeTable, VOLUME_COST};
 use crate::budget::Budget;
 use crate::bytes::Bytes;

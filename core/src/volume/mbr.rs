@@ -6,8 +6,6 @@
 //! as Linux does. The chain walk is bounded and refuses to revisit an EBR, so a looping chain
 //! yields the logicals found so far and a warning.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::{Scheme, Volume, VolumeTable, VOLUME_COST};
 use crate::budget::Budget;
 use crate::bytes::Bytes;

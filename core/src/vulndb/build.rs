@@ -155,20 +155,15 @@ impl Builder {
         let mut data: Vec<u8> = Vec::new();
         let mut packages: Vec<[u32; 4]> = Vec::new();
         let mut platforms: Vec<(String, u32, u32)> = Vec::new();
-        let mut i = 0;
-        while i < self.advisories.len() {
-            let (platform, package) = (self.advisories[i].platform.clone(), self.advisories[i].package.clone());
-            let mut j = i;
-            while j < self.advisories.len()
-                && self.advisories[j].platform == platform
-                && self.advisories[j].package == package
-            {
-                j += 1;
-            }
+        // Sorted: the advisories of one (platform, package) are adjacent.
+        for group in self.advisories.chunk_by(|a, b| (&a.platform, &a.package) == (&b.platform, &b.package)) {
+            let Some(first) = group.first() else { continue };
+            let (platform, package) = (&first.platform, &first.package);
             // One record per fix; the vulnerabilities it fixes listed inside.
             let mut list: Vec<Advisory<'_>> = Vec::new();
-            for a in &self.advisories[i..j] {
-                let vuln = index[a.vuln.as_str()];
+            for a in group {
+                // Every advisory's vulnerability has details (`add` records them).
+                let Some(&vuln) = index.get(a.vuln.as_str()) else { continue };
                 match list.iter_mut().find(|l| {
                     (l.fixed, l.status, l.arches, l.module, l.advisory)
                         == (a.fixed.as_str(), a.status, a.arches.as_str(), a.module.as_str(), a.advisory.as_str())
@@ -189,14 +184,13 @@ impl Builder {
             let list_at = data.len() as u32;
             let encoded = postcard::to_allocvec(&list).unwrap_or_default();
             data.extend_from_slice(&encoded);
-            if platforms.last().is_none_or(|p| p.0 != platform) {
+            if platforms.last().is_none_or(|p| &p.0 != platform) {
                 platforms.push((platform.clone(), packages.len() as u32, 0));
             }
             if let Some(p) = platforms.last_mut() {
                 p.2 += 1;
             }
             packages.push([name_at, package.len() as u32, list_at, encoded.len() as u32]);
-            i = j;
         }
         let mut details: Vec<[u32; 2]> = Vec::new();
         for (id, (severity, title, source)) in &self.details {

@@ -18,6 +18,7 @@ mod build;
 
 pub use build::{Builder, NewAdvisory};
 
+use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
@@ -170,8 +171,9 @@ fn corrupt(offset: usize, what: &'static str) -> Error {
     Error::new(Layer::Db, "vulndb", offset as u64, ErrorKind::Corrupt(what))
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(b.get(off..off + 4).and_then(|s| s.try_into().ok()).unwrap_or([0; 4]))
+/// The blob (or a table of it, starting at `offset`) as a bounds-checked view.
+fn view(b: &[u8], offset: usize) -> Bytes<'_> {
+    Bytes::new(b, offset as u64, Layer::Db, "vulndb")
 }
 
 /// An opened database blob.
@@ -185,8 +187,8 @@ pub struct VulnDb<'a> {
 }
 
 fn section(blob: &[u8], at: usize, record: usize) -> Result<&[u8]> {
-    let off = u32_at(blob, at) as usize;
-    let count = u32_at(blob, at + 4) as usize;
+    let off = view(blob, 0).u32_le(at)? as usize;
+    let count = view(blob, 0).u32_le(at + 4)? as usize;
     let len = count.checked_mul(record).ok_or(corrupt(at, "section size"))?;
     blob.get(off..off.checked_add(len).ok_or(corrupt(at, "section size"))?)
         .ok_or(corrupt(at, "section outside the blob"))
@@ -195,10 +197,10 @@ fn section(blob: &[u8], at: usize, record: usize) -> Result<&[u8]> {
 impl<'a> VulnDb<'a> {
     /// Opens a blob: checks the header and decodes the meta section.
     pub fn open(blob: &'a [u8]) -> Result<Self> {
-        if blob.len() < HEADER || &blob[..8] != MAGIC {
+        if blob.len() < HEADER || blob.get(..8) != Some(&MAGIC[..]) {
             return Err(Error::new(Layer::Db, "vulndb", 0, ErrorKind::BadMagic));
         }
-        if u32_at(blob, 8) != SCHEMA {
+        if view(blob, 0).u32_le(8)? != SCHEMA {
             return Err(Error::new(Layer::Db, "vulndb", 8, ErrorKind::Unsupported("vulnerability DB schema version")));
         }
         let meta_bytes = section(blob, 12, 1)?;
@@ -206,7 +208,8 @@ impl<'a> VulnDb<'a> {
         let packages = section(blob, 20, PACKAGE_RECORD)?;
         let details = section(blob, 28, DETAIL_RECORD)?;
         for p in &meta.platforms {
-            if (p.first as usize + p.count as usize) * PACKAGE_RECORD > packages.len() {
+            let end = (p.first as usize).checked_add(p.count as usize).and_then(|n| n.checked_mul(PACKAGE_RECORD));
+            if end.is_none_or(|end| end > packages.len()) {
                 return Err(corrupt(20, "platform range outside the package table"));
             }
         }
@@ -214,8 +217,9 @@ impl<'a> VulnDb<'a> {
     }
 
     fn bytes(&self, off: u32, len: u32) -> Result<&'a [u8]> {
-        let (off, len) = (off as usize, len as usize);
-        self.blob.get(off..off + len).ok_or(corrupt(off, "record outside the blob"))
+        view(self.blob, 0)
+            .slice(off as usize, len as usize)
+            .map_err(|_| corrupt(off as usize, "record outside the blob"))
     }
 
     /// How fully the database covers `platform` (`debian 12`).
@@ -238,21 +242,21 @@ impl<'a> VulnDb<'a> {
     /// The advisories for `package` on `platform` (empty when there are none).
     pub fn advisories(&self, platform: &str, package: &str) -> Result<Vec<Advisory<'a>>> {
         let Some(range) = self.meta.platforms.iter().find(|p| p.name == platform) else { return Ok(Vec::new()) };
-        let record = |i: usize| -> Result<(&'a [u8], usize)> {
+        // Checked by `open`: the platform's records lie inside the package table.
+        let record = |i: usize| -> Result<(Bytes<'a>, usize)> {
             let at = (range.first as usize + i) * PACKAGE_RECORD;
-            let r = &self.packages[at..at + PACKAGE_RECORD];
-            Ok((self.bytes(u32_at(r, 0), u32_at(r, 4))?, at))
+            Ok((view(self.packages, 0).sub(at, PACKAGE_RECORD)?, at))
         };
         let (mut lo, mut hi) = (0usize, range.count as usize);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match record(mid)?.0.cmp(package.as_bytes()) {
+            let (r, _) = record(mid)?;
+            match self.bytes(r.u32_le(0)?, r.u32_le(4)?)?.cmp(package.as_bytes()) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
                 core::cmp::Ordering::Equal => {
-                    let at = (range.first as usize + mid) * PACKAGE_RECORD;
-                    let r = &self.packages[at..at + PACKAGE_RECORD];
-                    let list = self.bytes(u32_at(r, 8), u32_at(r, 12))?;
+                    let (r, at) = record(mid)?;
+                    let list = self.bytes(r.u32_le(8)?, r.u32_le(12)?)?;
                     return postcard::from_bytes(list).map_err(|_| corrupt(at, "advisory list"));
                 }
             }
@@ -262,9 +266,9 @@ impl<'a> VulnDb<'a> {
 
     /// The details of vulnerability `index`.
     pub fn details(&self, index: u32) -> Result<Details<'a>> {
-        let at = index as usize * DETAIL_RECORD;
-        let r = self.details.get(at..at + DETAIL_RECORD).ok_or(corrupt(at, "vulnerability index"))?;
-        postcard::from_bytes(self.bytes(u32_at(r, 0), u32_at(r, 4))?).map_err(|_| corrupt(at, "vulnerability details"))
+        let at = (index as usize).checked_mul(DETAIL_RECORD).ok_or(corrupt(0, "vulnerability index"))?;
+        let r = view(self.details, 0).sub(at, DETAIL_RECORD).map_err(|_| corrupt(at, "vulnerability index"))?;
+        postcard::from_bytes(self.bytes(r.u32_le(0)?, r.u32_le(4)?)?).map_err(|_| corrupt(at, "vulnerability details"))
     }
 
     /// Number of vulnerabilities and of (platform, package) entries.

@@ -3,8 +3,6 @@
 //! htree directories need no special case for listing: their index blocks are disguised as
 //! an empty entry spanning the block, and the metadata_csum tail is an entry with inode 0.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::FORMAT;
 use crate::bytes::Bytes;
 use crate::error::{Layer, Result};

@@ -23,7 +23,7 @@ use crate::budget::Budget;
 use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::io::{eof, fits, piece, ReadAt};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -92,7 +92,7 @@ impl<R: ReadAt> Ext4<R> {
         let desc_at = self.sb.descriptor_offset(group);
         let mut desc = [0u8; 64];
         let desc_len = (self.sb.desc_size as usize).min(64);
-        self.dev.read_at(desc_at, &mut desc[..desc_len])?;
+        self.dev.read_at(desc_at, piece(&mut desc, 0, desc_len, (Layer::Fs, FORMAT, desc_at))?)?;
         let desc = Bytes::new(&desc, desc_at, Layer::Fs, FORMAT);
         let mut table = u64::from(desc.u32_le(0x8)?);
         if desc_len >= 64 {
@@ -106,7 +106,7 @@ impl<R: ReadAt> Ext4<R> {
         let offset = table * self.sb.block_size + index * u64::from(self.sb.inode_size);
         let mut raw = [0u8; INODE_PARSED_BYTES];
         let len = INODE_PARSED_BYTES.min(self.sb.inode_size as usize);
-        self.dev.read_at(offset, &mut raw[..len])?;
+        self.dev.read_at(offset, piece(&mut raw, 0, len, (Layer::Fs, FORMAT, offset))?)?;
         let inode = Inode::parse(offset, &raw, self.sb.inode_size)?;
         if inode.mode == 0 {
             return Err(corrupt(offset, "reference to an unused inode"));
@@ -199,12 +199,14 @@ impl<R: ReadAt> Ext4File<'_, R> {
         let mut done = 0usize;
         while done < buf.len() {
             let pos = offset + done as u64;
+            let here = (Layer::Fs, FORMAT, self.inode.offset);
             if pos < 60 {
                 let n = (60 - pos as usize).min(buf.len() - done);
-                buf[done..done + n].copy_from_slice(&self.inode.i_block[pos as usize..pos as usize + n]);
+                let inline = self.inode.i_block_view().slice(pos as usize, n)?;
+                piece(buf, done, n, here)?.copy_from_slice(inline);
                 done += n;
             } else {
-                self.fs.dev.read_at(xattr_at + (pos - 60), &mut buf[done..])?;
+                self.fs.dev.read_at(xattr_at + (pos - 60), piece(buf, done, buf.len() - done, here)?)?;
                 done = buf.len();
             }
         }
@@ -232,7 +234,7 @@ impl<R: ReadAt> ReadAt for Ext4File<'_, R> {
             let within = pos % bs;
             let available = run.len.saturating_mul(bs) - within;
             let n = (buf.len() - done).min(usize::try_from(available).unwrap_or(usize::MAX));
-            let chunk = &mut buf[done..done + n];
+            let chunk = piece(buf, done, n, (Layer::Fs, FORMAT, pos))?;
             match run.physical {
                 Some(block) => self.fs.dev.read_at(block * bs + within, chunk)?,
                 None => chunk.fill(0),
@@ -294,8 +296,9 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
                     let pos = (lblk + k) * bs;
                     let n = (inode.size - pos).min(bs) as usize;
                     let at = (physical + k) * bs;
-                    self.dev.read_at(at, &mut block[..n])?;
-                    if dir::parse_block(&block[..n], at, has_type, visit)? == Walk::Stop {
+                    let block = piece(&mut block, 0, n, (Layer::Fs, FORMAT, at))?;
+                    self.dev.read_at(at, block)?;
+                    if dir::parse_block(block, at, has_type, visit)? == Walk::Stop {
                         return Ok(());
                     }
                 }
@@ -314,7 +317,7 @@ impl<R: ReadAt> FileSystem for Ext4<R> {
         let ea_blocks = if inode.file_acl != 0 { (self.sb.block_size / 512) as u32 } else { 0 };
         if !inode.is_inline() && inode.size < 60 && inode.blocks_lo.saturating_sub(ea_blocks) == 0 {
             // Fast symlink: the target is stored in i_block.
-            return Ok(inode.i_block[..inode.size as usize].to_vec());
+            return Ok(inode.i_block_view().slice(0, inode.size as usize)?.to_vec());
         }
         let file = self.file(inode)?;
         let mut target = alloc::vec![0u8; inode.size as usize];

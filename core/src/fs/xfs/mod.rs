@@ -12,7 +12,6 @@
 //!
 //! Reference: the kernel's fs/xfs/libxfs/xfs_format.h, xfs_da_format.h and the "XFS Algorithms &
 //! Data Structures" book.
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod bmap;
 mod dir;

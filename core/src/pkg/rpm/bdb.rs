@@ -5,8 +5,6 @@
 //! chain of overflow pages. Both byte orders are read (the magic tells which). Reference:
 //! Berkeley DB's dbinc/db_page.h and hash/hash_page.c layouts.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::{BlobResult, MAX_BLOB};
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;

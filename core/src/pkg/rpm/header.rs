@@ -3,8 +3,6 @@
 //! data. Every offset and count is checked against the blob; nothing here can read outside it.
 //! Reference: rpm's lib/header.c and the "RPM file format" documentation.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use crate::budget::{Budget, FixedVec};
 use crate::error::{Error, ErrorKind, Layer, Result};
 use nom::bytes::complete::{tag, take, take_until};

@@ -103,14 +103,14 @@ pub fn package_from_header(h: &Header<'_>) -> Result<Package> {
 
 /// An MD5 digest (exactly 16 bytes; anything else is not one) as lower-case hex.
 fn md5_hex(digest: &[u8]) -> Option<String> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     if digest.len() != 16 {
         return None;
     }
     let mut s = String::with_capacity(32);
     for &b in digest {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xF)]));
+        for nibble in [b >> 4, b & 0xF] {
+            s.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
     }
     Some(s)
 }

@@ -4,8 +4,6 @@
 //! newest committed version of each page is read from it, as SQLite itself would (systems that
 //! were not shut down cleanly leave one). Reference: the SQLite "Database File Format" page.
 
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 use super::{BlobResult, MAX_BLOB};
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;
