@@ -39,14 +39,18 @@ head_of "$gen/ext4-inline.img" $((1 << 20)) "$seeds/ext4/ext4-inline"
 for x in proto-v5 proto-v4 proto-1k; do head_of "$root/testdata/generated-xfs/$x.img" $((1 << 20)) "$seeds/xfs/$x"; done
 # btrfs scatters its structures (superblock at 64 KiB, trees megabytes further): its target
 # reads a sparse device (coldscan_fuzz::Sparse), so its seeds are the non-zero runs of small
-# real filesystems made by mkfs.btrfs --rootdir: mixed block groups, single and DUP metadata.
+# real filesystems made by mkfs.btrfs --rootdir: mixed block groups, and DUP metadata.
 mkdir -p "$seeds/btrfs-root/etc" "$seeds/btrfs-root/var/lib/dpkg"
 cp "$gen/tree/usr/lib/os-release" "$seeds/btrfs-root/etc/os-release"
 head -c 3000 "$gen/tree/var/lib/dpkg/status" > "$seeds/btrfs-root/var/lib/dpkg/status"
 ln -s ../etc/os-release "$seeds/btrfs-root/var/link"
-for profile in single dup; do
-  truncate -s 16M "$seeds/btrfs-$profile.img"
-  mkfs.btrfs -q -f -M -m "$profile" -d "$profile" -R ^free-space-tree --rootdir "$seeds/btrfs-root" \
+for profile in mixed dup; do
+  case $profile in
+    mixed) size=16M options=(-M -m single -d single) ;;
+    dup) size=128M options=(-m dup -d single) ;;
+  esac
+  truncate -s $size "$seeds/btrfs-$profile.img"
+  mkfs.btrfs -q -f "${options[@]}" -R ^free-space-tree --rootdir "$seeds/btrfs-root" \
     "$seeds/btrfs-$profile.img" > /dev/null 2>&1
   /usr/bin/python3 - "$seeds/btrfs-$profile.img" "$seeds/btrfs/$profile" <<'PY'
 import re, struct, sys
@@ -57,6 +61,8 @@ for m in re.finditer(rb"[^\0](?:[^\0]|\0{1,32}(?=[^\0]))*", data, re.S):
     for at in range(m.start(), m.end(), 65535):
         piece = data[at:min(m.end(), at + 65535)]
         out += struct.pack("<IH", at, len(piece)) + piece
+# An empty piece at the end gives the device its whole size.
+out += struct.pack("<IH", len(data), 0)
 open(sys.argv[2], "wb").write(out)
 PY
 done

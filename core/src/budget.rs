@@ -100,7 +100,7 @@ impl Budget {
         let reservation = self.reserve(layer, format, offset, bytes)?;
         let mut vec = Vec::new();
         vec.try_reserve_exact(capacity).map_err(|_| too_big())?;
-        Ok(FixedVec { vec, _reservation: reservation, layer, format })
+        Ok(FixedVec { vec, reservation: reservation, layer, format })
     }
 }
 
@@ -148,6 +148,11 @@ impl Reservation {
         self.bytes
     }
 
+    /// The limit of the budget the bytes are held against.
+    pub fn limit(&self) -> usize {
+        self.budget.limit()
+    }
+
     /// Holds `more` bytes in addition, or fails with `MemoryLimit` naming `layer`/`format`
     /// and `offset`; on failure the reservation is unchanged.
     pub fn grow(&mut self, layer: Layer, format: &'static str, offset: u64, more: usize) -> Result<()> {
@@ -167,7 +172,7 @@ impl Drop for Reservation {
 /// A vector whose capacity was charged to a budget up front and that never grows past it.
 pub struct FixedVec<T> {
     vec: Vec<T>,
-    _reservation: Reservation,
+    reservation: Reservation,
     layer: Layer,
     format: &'static str,
 }
@@ -180,7 +185,10 @@ impl<T> FixedVec<T> {
                 self.layer,
                 self.format,
                 0,
-                ErrorKind::MemoryLimit { wanted: core::mem::size_of::<T>() as u64, limit: 0 },
+                ErrorKind::MemoryLimit {
+                    wanted: core::mem::size_of::<T>() as u64,
+                    limit: self.reservation.limit() as u64,
+                },
             ));
         }
         self.vec.push(item);
@@ -203,7 +211,10 @@ impl<T> FixedVec<T> {
                 self.layer,
                 self.format,
                 0,
-                ErrorKind::MemoryLimit { wanted: (len * core::mem::size_of::<T>()) as u64, limit: 0 },
+                ErrorKind::MemoryLimit {
+                    wanted: len.saturating_mul(core::mem::size_of::<T>()) as u64,
+                    limit: self.reservation.limit() as u64,
+                },
             ));
         }
         self.vec.resize(len, value);
@@ -259,7 +270,9 @@ mod tests {
         assert_eq!(b.used(), 8);
         v.push(1).unwrap();
         v.push(2).unwrap();
-        assert!(v.push(3).is_err());
+        let err = v.push(3).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::MemoryLimit { wanted: 4, limit: 1024 }, "the budget's real limit");
+        assert_eq!(v.resize(3, 0).unwrap_err().kind, ErrorKind::MemoryLimit { wanted: 12, limit: 1024 });
         assert_eq!(&v[..], &[1, 2]);
         assert!(b.fixed_vec::<u64>(Layer::Fs, "t", 0, usize::MAX).is_err());
         drop(v);

@@ -148,7 +148,7 @@ impl PackageList {
                     Layer::Pkg,
                     self.format,
                     offset,
-                    ErrorKind::MemoryLimit { wanted: cost as u64, limit: 0 },
+                    ErrorKind::MemoryLimit { wanted: cost as u64, limit: self.charge.limit() as u64 },
                 )
             })?;
         } else {
