@@ -56,12 +56,16 @@ fn vmdk_marker_walk_that_wrapped_to_a_zero_step() {
     let meter = ReadMeter::new(&NoProgress, 64 * bytes.len() as u64);
     let src = meter.watch(&bytes[..]);
     let b = Budget::new(8 << 20);
-    // The marker walk ends at the crafted marker; the disk opens from what came before it.
-    let disk = Disk::open(&src, &NoFiles, &b);
-    if let Ok(disk) = disk {
-        let _ = disk.inspect();
-    }
+    // The marker walk ends at the crafted marker; the disk opens from what came before it,
+    // saying that its grains were found by scanning.
+    let disk = Disk::open(&src, &NoFiles, &b).unwrap();
+    let _ = disk.inspect();
     assert!(!meter.exhausted(), "{} bytes read of a {}-byte file", meter.bytes_read(), bytes.len());
+    let warning = disk.image.warnings.first().expect("the scanned markers are reported");
+    assert_eq!(
+        (warning.layer, warning.format, warning.kind),
+        (Layer::Image, "vmdk", ErrorKind::Corrupt("grain directory missing: grains found by scanning markers"))
+    );
 }
 
 #[test]
