@@ -442,14 +442,26 @@ fn oracle() {
 /// files give nothing fails the build instead of bundling an empty source.
 #[test]
 fn a_changed_schema_fails_the_build() {
-    let Some(fixtures) = fixtures() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let amazon = dir.path().join("vuln-list/amazon/2");
-    std::fs::create_dir_all(&amazon).unwrap();
-    let original =
-        std::fs::read_to_string(fixtures.join("amazon/happy/vuln-list/amazon/2/ALAS2-2021-1699.json")).unwrap();
+    if fixtures().is_none() {
+        return;
+    }
     // The package list renamed: every file still parses, none gives an advisory.
-    std::fs::write(amazon.join("ALAS2-2021-1699.json"), original.replace("\"packages\"", "\"pkgs\"")).unwrap();
+    let err = build_edited("amazon/happy/vuln-list", "amazon/2/ALAS2-2021-1699.json", "\"packages\"", "\"pkgs\"");
+    assert!(err.contains("1 amazon files read but no advisory found in them"), "{err}");
+    // A required field missing: the file is malformed, named in the error.
+    let err = build_edited("photon/happy/vuln-list", "photon/3.0/curl/CVE-2025-0725.json", "\"cve_id\"", "\"cve\"");
+    assert!(err.contains("CVE-2025-0725.json: missing field `cve_id`"), "{err}");
+}
+
+/// Builds from a vuln-list tree holding one fixture file (`file`, below the fixture tree
+/// `case`) with `from` replaced by `to`; the build must fail: returns its error output.
+fn build_edited(case: &str, file: &str, from: &str, to: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let edited = dir.path().join("vuln-list").join(file);
+    std::fs::create_dir_all(edited.parent().unwrap()).unwrap();
+    let original = std::fs::read_to_string(fixtures().unwrap().join(case).join(file)).unwrap();
+    assert!(original.contains(from), "{file} has no {from}");
+    std::fs::write(&edited, original.replace(from, to)).unwrap();
     let out = tempfile::NamedTempFile::new().unwrap();
     let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
         .arg("--vuln-list")
@@ -458,25 +470,8 @@ fn a_changed_schema_fails_the_build() {
         .arg(out.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(!run.status.success());
-    assert!(stderr.contains("1 amazon files read but no advisory found in them"), "{stderr}");
-    // A required field missing: the file is malformed, named in the error.
-    let photon = dir.path().join("vuln-list-photon/vuln-list/photon/3.0/curl");
-    std::fs::create_dir_all(&photon).unwrap();
-    let original =
-        std::fs::read_to_string(fixtures.join("photon/happy/vuln-list/photon/3.0/curl/CVE-2025-0725.json")).unwrap();
-    std::fs::write(photon.join("CVE-2025-0725.json"), original.replace("\"cve_id\"", "\"cve\"")).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_coldscan-db-builder"))
-        .arg("--vuln-list")
-        .arg(dir.path().join("vuln-list-photon/vuln-list"))
-        .arg("--out")
-        .arg(out.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(!run.status.success());
-    assert!(stderr.contains("CVE-2025-0725.json: missing field `cve_id`"), "{stderr}");
+    assert!(!run.status.success(), "{file} with {to}: the build succeeded");
+    String::from_utf8_lossy(&run.stderr).into_owned()
 }
 
 #[test]
