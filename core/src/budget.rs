@@ -100,7 +100,7 @@ impl Budget {
         let reservation = self.reserve(layer, format, offset, bytes)?;
         let mut vec = Vec::new();
         vec.try_reserve_exact(capacity).map_err(|_| too_big())?;
-        Ok(FixedVec { vec, reservation: reservation, layer, format })
+        Ok(FixedVec { vec, reservation, layer, format })
     }
 }
 
