@@ -118,7 +118,11 @@ impl<R: ReadAt> Xfs<R> {
             let run = file.map(pos >> self.sb.block_log)?;
             let Some(at) = run.physical else {
                 let skip = run.len.saturating_mul(self.sb.block_size);
-                pos = pos.saturating_add(skip).next_multiple_of(dir_block);
+                // A run reaching past the end of the file (a crafted length) ends the walk.
+                match pos.saturating_add(skip).checked_next_multiple_of(dir_block) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
                 continue;
             };
             let n = dir_block.min(file.inode.size - pos) as usize;
