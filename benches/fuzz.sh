@@ -4,7 +4,9 @@
 # into fuzz/corpus/TARGET (inputs up to 16 KiB committed, replayed by the test suite) and writes the figures to
 # benches/fuzz-results.md (copied into RESULTS.md by hand).
 #
-#   benches/fuzz.sh [SECONDS_PER_TARGET]      (default 120)
+#   benches/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]      (default 120 s, every target)
+#
+# Naming targets runs only those (after a fix, say) and replaces their rows in the results.
 #
 # Seeds come from the project's own fixtures (testdata/make-*.sh), never from ../shared.
 set -euo pipefail
@@ -12,7 +14,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-120}
 root=$PWD
 gen=$root/testdata/generated
-targets=(image pipeline volume ext4 xfs btrfs bdb sqlite ndb rpm_header dpkg apk os_release vercmp vulndb lvm_metadata)
+all=(image pipeline volume ext4 xfs btrfs bdb sqlite ndb rpm_header dpkg apk os_release vercmp vulndb lvm_metadata)
+if (($# > 1)); then targets=("${@:2}"); else targets=("${all[@]}"); fi
 
 testdata/make-images.sh >/dev/null
 testdata/make-xfs.sh >/dev/null
@@ -22,7 +25,7 @@ testdata/make-btrfs.sh >/dev/null
 # ---- seeds --------------------------------------------------------------------------------
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-for t in "${targets[@]}"; do mkdir -p "$seeds/$t"; done
+for t in "${all[@]}"; do mkdir -p "$seeds/$t"; done
 head_of() { head -c "$2" "$1" > "$3"; }
 tiny=$seeds/tiny.raw
 truncate -s 2M "$tiny"
@@ -116,10 +119,14 @@ done
 
 # ---- minimise and report --------------------------------------------------------------------
 out=benches/fuzz-results.md
-{
-  echo "| target | runs | runs/s | coverage (edges) | features | corpus kept | crashes / timeouts / over-budget |"
-  echo "|---|---|---|---|---|---|---|"
-} > "$out"
+declare -A rows
+# Rows of targets not run this time are kept from the last results.
+if [[ -f $out ]]; then
+  while IFS= read -r line; do
+    name=$(echo "$line" | awk -F'|' '{gsub(/ /, "", $2); print $2}')
+    [[ " ${all[*]} " == *" $name "* ]] && rows[$name]=$line
+  done < <(grep '^| [a-z_0-9]* |' "$out")
+fi
 for t in "${targets[@]}"; do
   log=$work/$t/log
   runs=$(grep -o 'stat::number_of_executed_units:[[:space:]]*[0-9]*' "$log" | awk '{print $2}' || true)
@@ -136,9 +143,17 @@ for t in "${targets[@]}"; do
   find "fuzz/corpus/$t" -type f -size +$limit -delete
   if ((found > 0)); then mkdir -p "fuzz/artifacts/$t" && cp "$work/$t/artifacts/"* "fuzz/artifacts/$t/"; fi
   kept=$(find "fuzz/corpus/$t" -type f | wc -l)
-  echo "| $t | ${runs:-?} | ${speed:-?} | ${cov:-?} | ${ft:-?} | $kept | $found |" >> "$out"
+  rows[$t]="| $t | ${runs:-?} | ${speed:-?} | ${cov:-?} | ${ft:-?} | $kept | $found |"
 done
-echo >> "$out"
-echo "$(date -u +%F): ${seconds} s per target, two targets at a time on $(nproc) cores, stable $(rustc --version | cut -d' ' -f2) with libFuzzer instrumentation." >> "$out"
+{
+  echo "| target | runs | runs/s | coverage (edges) | features | corpus kept | crashes / timeouts / over-budget |"
+  echo "|---|---|---|---|---|---|---|"
+  for t in "${all[@]}"; do echo "${rows[$t]:-| $t | not run | | | | | |}"; done
+  echo
+  echo "$(date -u +%F): ${seconds} s per target (${targets[*]}), two targets at a time on $(nproc) cores, stable $(rustc --version | cut -d' ' -f2) with libFuzzer instrumentation."
+} > "$out.new"
+# A partial run keeps the dates of the earlier runs below its own.
+if (($# > 1)) && [[ -f $out ]]; then grep '^[0-9]\{4\}-' "$out" >> "$out.new" || true; fi
+mv "$out.new" "$out"
 cat "$out"
 rm -rf "$work"
