@@ -7,6 +7,8 @@
 //! records use `nom` `complete` combinators on [`Bytes::as_slice`] and convert a nom failure
 //! into coldscan's error at the format boundary with [`Bytes::nom_error`].
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::error::{Error, ErrorKind, Layer, Result};
 use core::fmt;
 

@@ -3,6 +3,8 @@
 //! damaged read comes back as an error naming where it happened, and that whatever could be
 //! read is still right.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::ReadAt;
 use core::cell::Cell;

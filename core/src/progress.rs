@@ -3,6 +3,8 @@
 //! from the image and the files it names, and stops the scan when the sink says it is cancelled
 //! or the scan's read limit is used up.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::image::Opener;
 use crate::io::ReadAt;

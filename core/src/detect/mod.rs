@@ -125,7 +125,7 @@ fn suse_platform(id: &str, version: &str) -> Option<String> {
     };
     // Releases are MAJOR[.MINOR] (`15.2.1` is Leap 15.2).
     let release = match version.match_indices('.').nth(1) {
-        Some((second_dot, _)) => &version[..second_dot],
+        Some((second_dot, _)) => version.get(..second_dot).unwrap_or(version),
         None => version,
     };
     Some(if versioned { alloc::format!("{name} {release}") } else { String::from(name) })

@@ -2,6 +2,8 @@
 //! that is a disk image is read in place — a tar member's data is contiguous, so it is itself
 //! random access. ustar, GNU long names ('L') and pax headers are understood.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{fits, ReadAt, ReadAtExt};
@@ -47,7 +49,8 @@ pub(crate) fn find_disk(archive: &dyn ReadAt) -> Result<(MemberName, u64, u64)> 
         }
         let h = Bytes::new(&raw, pos, Layer::Image, FORMAT);
         let size = octal(h.slice(124, 12)?).ok_or(h.corrupt(124, "member size"))?;
-        let data = pos + BLOCK;
+        // `pos` fits a block inside the archive (checked above), so this cannot wrap.
+        let Some(data) = pos.checked_add(BLOCK) else { break };
         let mut name = match long_name.take() {
             Some(long) => long,
             None => {

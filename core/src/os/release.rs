@@ -1,5 +1,7 @@
 //! Parsers for os-release (freedesktop.org `os-release(5)`) and the older release files.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::OsInfo;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -163,7 +165,8 @@ pub fn from_release_file(kind: ReleaseFile, text: &str, source: &'static str) ->
             let codename = match words.last() {
                 Some(w) if w.ends_with(')') => {
                     let start = rest.rfind('(')?;
-                    let c = rest[start + 1..].trim_end_matches(')');
+                    // `(` is one byte: what follows it starts on a character boundary.
+                    let c = rest.get(start.saturating_add(1)..)?.trim_end_matches(')');
                     words.retain(|w| !w.starts_with('(') && !w.ends_with(')'));
                     Some(String::from(c))
                 }

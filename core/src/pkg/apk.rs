@@ -2,6 +2,8 @@
 //! lines. Fields used: `P` name, `V` version, `A` arch, `o` origin (the source package),
 //! `L` licence, `m` maintainer, `c` commit, `I` installed size.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::lines::{for_each_line, letter_field};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;
@@ -55,7 +57,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
         if rec.fields == 0 {
             rec.offset = offset;
         }
-        rec.fields += 1;
+        rec.fields = rec.fields.saturating_add(1);
         any_field = true;
         let value = || String::from_utf8_lossy(raw).into_owned();
         let p = &mut rec.package;

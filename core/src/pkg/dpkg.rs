@@ -3,6 +3,8 @@
 //! (want `install` or `hold`, no error flag, state `installed`); `status.d` files carry no
 //! `Status:` and are all installed.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::lines::{colon_field, for_each_line};
 use super::{Inventory, Package, PackageDb};
 use crate::budget::Budget;
@@ -97,7 +99,7 @@ pub(super) fn read(file: &dyn ReadAt, budget: &Budget, inv: &mut Inventory) -> R
         if stanza.fields == 0 {
             stanza.offset = offset;
         }
-        stanza.fields += 1;
+        stanza.fields = stanza.fields.saturating_add(1);
         any_field = true;
         let slot = match key.to_ascii_lowercase().as_slice() {
             b"package" => &mut stanza.package,

@@ -2,6 +2,8 @@
 //! budget-charged buffer: the file is never held in memory whole. The field syntaxes of those
 //! lines are parsed here too, with nom.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
@@ -37,37 +39,40 @@ pub(super) fn for_each_line(
     mut each: impl FnMut(&[u8], u64) -> Result<Walk>,
 ) -> Result<()> {
     let size = file.size();
-    let mut buf = budget.zeroed(Layer::Pkg, format, 0, (2 * MAX_LINE).min(size as usize + 1))?;
-    let (mut start, mut end) = (0usize, 0usize);
-    let mut pos = 0u64; // file offset of buf[end]
+    let whole_file = usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1);
+    let mut buf = budget.zeroed(Layer::Pkg, format, 0, (2 * MAX_LINE).min(whole_file))?;
+    // buf[..filled] holds the file's bytes up to offset `pos`; the first `consumed` of them
+    // were handed out already.
+    let (mut consumed, mut filled) = (0usize, 0usize);
+    let mut pos = 0u64;
     loop {
-        let pending = buf.get(start..end).unwrap_or_default();
-        if let Some(nl) = pending.iter().position(|&b| b == b'\n') {
-            let line_at = pos - (end - start) as u64;
-            if each(pending.get(..nl).unwrap_or_default(), line_at)? == Walk::Stop {
+        let pending = buf.get(consumed..filled).unwrap_or_default();
+        let pending_at = pos.saturating_sub(pending.len() as u64);
+        if let Some((line, _)) = pending.iter().position(|&b| b == b'\n').and_then(|nl| pending.split_at_checked(nl)) {
+            if each(line, pending_at)? == Walk::Stop {
                 return Ok(());
             }
-            start += nl + 1;
+            consumed = consumed.saturating_add(line.len()).saturating_add(1);
             continue;
         }
         if pos >= size {
-            if start < end {
-                let line_at = pos - (end - start) as u64;
-                each(pending, line_at)?;
+            if !pending.is_empty() {
+                each(pending, pending_at)?;
             }
             return Ok(());
         }
-        if end - start >= MAX_LINE {
-            return Err(Error::new(Layer::Pkg, format, pos - (end - start) as u64, ErrorKind::TooLong));
+        if pending.len() >= MAX_LINE {
+            return Err(Error::new(Layer::Pkg, format, pending_at, ErrorKind::TooLong));
         }
-        buf.copy_within(start..end, 0);
-        end -= start;
-        start = 0;
-        let n = ((buf.len() - end) as u64).min(size - pos) as usize;
-        let room = buf.get_mut(end..end + n).ok_or(Error::new(Layer::Pkg, format, pos, ErrorKind::TooLong))?;
+        let kept = pending.len();
+        buf.copy_within(consumed..filled, 0);
+        (consumed, filled) = (0, kept);
+        let room = buf.get_mut(filled..).unwrap_or_default();
+        let n = room.len().min(usize::try_from(size.saturating_sub(pos)).unwrap_or(usize::MAX));
+        let room = room.get_mut(..n).unwrap_or_default();
         file.read_at(pos, room)?;
-        end += n;
-        pos += n as u64;
+        filled = filled.saturating_add(n);
+        pos = pos.saturating_add(n as u64);
     }
 }
 

@@ -4,6 +4,8 @@
 //! version, post-release ones (`_cvs`, `_svn`, `_git`, `_hg`, `_p`) after it; digit runs with a
 //! leading zero compare as strings.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use core::cmp::Ordering;
 
 /// Token types, in the order they may follow each other.

@@ -2,6 +2,8 @@
 //! Debian policy §5.6.12): letters sort before non-letters, `~` before everything, even the
 //! end of the string; digit runs compare numerically.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use core::cmp::Ordering;
 
 /// A Debian version, borrowed from its text.
@@ -95,7 +97,8 @@ fn order(c: Option<u8>) -> i32 {
         Some(c) if c.is_ascii_digit() => 0,
         Some(c) if c.is_ascii_alphabetic() => i32::from(c),
         Some(b'~') => -1,
-        Some(c) => i32::from(c) + 256,
+        // Other characters after letters: 256 plus their code, at most 511.
+        Some(c) => i32::from(u16::from(c) | 0x100),
     }
 }
 

@@ -2,6 +2,8 @@
 //! anything and `^` sorting after the base version but before anything else) and
 //! `[epoch:]version[-release]` comparison.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use core::cmp::Ordering;
 
 /// Compares two version (or release) strings like rpm's `rpmvercmp`.
@@ -116,7 +118,8 @@ impl<'a> Evr<'a> {
     pub fn parse(s: &'a str) -> Self {
         let digits = s.bytes().take_while(u8::is_ascii_digit).count();
         // The digits are ASCII, so `digits` and `digits + 1` (past the `:`) are char boundaries.
-        let (epoch, rest) = match (s.as_bytes().get(digits), s.get(..digits), s.get(digits + 1..)) {
+        let after_colon = s.get(digits.saturating_add(1)..);
+        let (epoch, rest) = match (s.as_bytes().get(digits), s.get(..digits), after_colon) {
             (Some(b':'), Some(epoch), Some(rest)) => (Some(if digits == 0 { "0" } else { epoch }), rest),
             _ => (None, s),
         };

@@ -3,6 +3,8 @@
 //! data. Every offset and count is checked against the blob; nothing here can read outside it.
 //! Reference: rpm's lib/header.c and the "RPM file format" documentation.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::budget::{Budget, FixedVec};
 use crate::error::{Error, ErrorKind, Layer, Result};
 use nom::bytes::complete::{tag, take, take_until};
@@ -86,7 +88,7 @@ impl<'a> Header<'a> {
         if il == 0 || il > MAX_ENTRIES {
             return Err(corrupt(0, "header index count"));
         }
-        let (_, (index, data)) = (take(il as usize * 16), take(dl as usize)).parse(rest).map_err(
+        let (_, (index, data)) = (take((il as usize).saturating_mul(16)), take(dl as usize)).parse(rest).map_err(
             |_: nom::Err<nom::error::Error<&[u8]>>| {
                 corrupt(4, "header index count or data length larger than the blob")
             },
@@ -157,7 +159,7 @@ impl<'a> Header<'a> {
 
     /// The `i`-th value of an INT32 array tag.
     fn int32_at(&self, e: &Entry, i: u32) -> Option<u32> {
-        let b = self.tail(e)?.get(i as usize * 4..).filter(|_| i < e.count)?;
+        let b = self.tail(e)?.get((i as usize).checked_mul(4)?..).filter(|_| i < e.count)?;
         be_u32::<_, nom::error::Error<&[u8]>>(b).ok().map(|(_, v)| v)
     }
 

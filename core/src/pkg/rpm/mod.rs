@@ -58,7 +58,7 @@ pub(super) fn read(
 
 /// A header-parse error placed at the blob's offset in the database file.
 fn at_offset(mut e: Error, blob_at: u64) -> Error {
-    e.offset += blob_at;
+    e.offset = e.offset.saturating_add(blob_at);
     e
 }
 
