@@ -376,6 +376,44 @@ fn a_time_limit_makes_the_scan_incomplete() {
 }
 
 #[test]
+fn package_database_errors_name_the_database() {
+    let sample = fixtures().join("sample.img");
+    // Where the Alpine root's apk database starts in the image, from debugfs.
+    let (at, first_line) = with_volume(&sample, "gpt:1", |_, volume_at| {
+        let spec = format!("{}?offset={volume_at}", sample.display());
+        let out = debugfs(
+            &spec,
+            &["stats".into(), "bmap /lib/apk/db/installed 0".into(), "cat /lib/apk/db/installed".into()],
+        );
+        let block_size: u64 = out[0]
+            .lines()
+            .find_map(|l| l.strip_prefix("Block size:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("debugfs stats: block size");
+        let block: u64 = out[1].trim().parse().expect("debugfs bmap");
+        (volume_at + block * block_size, out[2].lines().next().unwrap().len())
+    });
+    // Its first line (`C:…`) made a line that is not a field.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = vec![b'x'; first_line];
+    let damaged = copy_with(dir.path(), "damaged.img", &sample, None, &[(at, &junk)]);
+    let (code, report) = scan_json(&damaged, &[]);
+    assert_eq!(code, 4);
+    let errors = report["errors"].as_array().unwrap();
+    let bad_line = errors
+        .iter()
+        .find(|e| e["message"].as_str().unwrap().contains("line is not an X:value field"))
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert_eq!(bad_line["path"], "/lib/apk/db/installed");
+    assert_eq!(bad_line["volume"], "gpt:1");
+    assert_eq!(bad_line["offset"], 0);
+    assert_eq!(
+        bad_line["message"],
+        "pkg (apk-installed) in /lib/apk/db/installed at offset 0x0: corrupt: line is not an X:value field"
+    );
+}
+
+#[test]
 fn a_read_limit_makes_the_scan_incomplete() {
     // The sample, and a VMDK whose bytes all come from extent files the descriptor names: the
     // limit covers those too.

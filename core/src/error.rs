@@ -155,12 +155,20 @@ pub struct Error {
     pub offset: u64,
     /// What went wrong.
     pub kind: ErrorKind,
+    /// The file (inside a filesystem) whose bytes the offset counts in, when the layer reads
+    /// one: a package database's path.
+    pub file: Option<&'static str>,
 }
 
 impl Error {
     /// Builds an error.
     pub const fn new(layer: Layer, format: &'static str, offset: u64, kind: ErrorKind) -> Self {
-        Error { layer, format, offset, kind }
+        Error { layer, format, offset, kind, file: None }
+    }
+
+    /// The error, said to be in `file` (unless it already names one).
+    pub fn in_file(self, file: &'static str) -> Self {
+        Error { file: self.file.or(Some(file)), ..self }
     }
 }
 
@@ -174,10 +182,14 @@ impl fmt::Display for Error {
                 | ErrorKind::BadChecksum { .. }
                 | ErrorKind::Corrupt(_)
         );
-        if self.offset == 0 && !about_bytes {
-            return write!(f, "{} ({}): {}", self.layer.as_str(), self.format, self.kind);
+        write!(f, "{} ({})", self.layer.as_str(), self.format)?;
+        if let Some(file) = self.file {
+            write!(f, " in {file}")?;
         }
-        write!(f, "{} ({}) at offset {:#x}: {}", self.layer.as_str(), self.format, self.offset, self.kind)
+        if self.offset != 0 || about_bytes {
+            write!(f, " at offset {:#x}", self.offset)?;
+        }
+        write!(f, ": {}", self.kind)
     }
 }
 
@@ -220,6 +232,13 @@ impl ErrorLog {
         (self.kept.len() as u64).saturating_add(self.dropped)
     }
 
+    /// Says every error recorded so far is in `file` (see [`Error::in_file`]).
+    pub fn in_file(&mut self, file: &'static str) {
+        for e in self.kept.iter_mut().chain(self.last.as_mut()) {
+            *e = e.in_file(file);
+        }
+    }
+
     /// The kept errors, then (when some were only counted) one [`ErrorKind::MoreErrors`] entry
     /// placed where the last of them was.
     pub fn iter(&self) -> impl Iterator<Item = Error> + '_ {
@@ -245,5 +264,18 @@ mod tests {
         let last = all[ERROR_LOG_CAPACITY];
         assert_eq!(last.kind, ErrorKind::MoreErrors { count: 1_000_000 - ERROR_LOG_CAPACITY as u64 });
         assert_eq!(last.offset, 999_999);
+        log.in_file("/var/lib/dpkg/status");
+        assert!(log.iter().all(|e| e.file == Some("/var/lib/dpkg/status")));
+    }
+
+    #[test]
+    fn messages_name_layer_format_file_and_offset() {
+        use alloc::string::ToString;
+        let e = Error::new(Layer::Pkg, "bdb", 0x2000, ErrorKind::Corrupt("hash item offset"));
+        assert_eq!(e.to_string(), "pkg (bdb) at offset 0x2000: corrupt: hash item offset");
+        let e = e.in_file("/var/lib/rpm/Packages").in_file("/elsewhere");
+        assert_eq!(e.to_string(), "pkg (bdb) in /var/lib/rpm/Packages at offset 0x2000: corrupt: hash item offset");
+        let e = Error::new(Layer::Pkg, "dpkg-status", 0, ErrorKind::TooLong).in_file("/var/lib/dpkg/status");
+        assert_eq!(e.to_string(), "pkg (dpkg-status) in /var/lib/dpkg/status: name or value too long");
     }
 }

@@ -239,6 +239,9 @@ pub struct ErrorReport {
     pub volume: Option<String>,
     /// Byte offset within the layer's input.
     pub offset: u64,
+    /// The file inside the filesystem the offset counts in (a package database), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'static str>,
     /// One-line description.
     pub message: String,
     /// `error`: something was not read or not matched, so the scan is incomplete; `warning`:
@@ -249,7 +252,7 @@ pub struct ErrorReport {
 impl ErrorReport {
     /// An error whose message says more than an [`crate::Error`] can (names read from disk).
     pub fn text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
-        ErrorReport { layer: layer.as_str(), volume, offset: 0, message, level: "error" }
+        ErrorReport { layer: layer.as_str(), volume, offset: 0, path: None, message, level: "error" }
     }
 
     /// A warning with a message of its own.
@@ -263,6 +266,7 @@ impl ErrorReport {
             layer: e.layer.as_str(),
             volume,
             offset: e.offset,
+            path: e.file,
             message: alloc::format!("{e}"),
             level: "error",
         }

@@ -303,15 +303,17 @@ pub fn find_and_read(fs: &dyn FileSystem, budget: &Budget) -> (Vec<Inventory>, V
             let wal = wal_node.map(|n| fs.open_file(n)).transpose()?;
             Ok(Some(format.read(file.as_ref(), wal.as_deref(), path, budget)?))
         })();
+        // A database's own errors name the file their offsets count in.
         match result {
-            Ok(Some(inv)) => {
+            Ok(Some(mut inv)) => {
                 rpm_found |= is_rpm;
+                inv.errors.in_file(path);
                 found.push(inv);
             }
             Ok(None) => {}
             Err(e) => {
                 rpm_found |= is_rpm;
-                errors.push(e);
+                errors.push(if e.layer == Layer::Pkg { e.in_file(path) } else { e });
             }
         }
     }
@@ -327,9 +329,16 @@ fn read_status_d(fs: &dyn FileSystem, budget: &Budget, found: &mut Vec<Inventory
         Err(e) => return errors.push(e),
     };
     let mut entries: Vec<(String, NodeId)> = Vec::new();
+    // The list of names is charged to the budget as it grows.
+    let mut charge = match budget.reserve(Layer::Pkg, "dpkg-status", 0, 0) {
+        Ok(c) => c,
+        Err(e) => return errors.push(e),
+    };
     let listed = fs.read_dir(dir, &mut |e| {
         // `foo.md5sums` and the like sit beside the status files.
         if e.name != b"." && e.name != b".." && !e.name.contains(&b'.') && entries.len() < 100_000 {
+            let cost = e.name.len().saturating_add(core::mem::size_of::<(String, NodeId)>());
+            charge.grow(Layer::Pkg, "dpkg-status", 0, cost)?;
             entries.push((String::from_utf8_lossy(e.name).into_owned(), e.node));
         }
         Ok(Walk::Continue)
