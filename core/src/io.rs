@@ -3,6 +3,8 @@
 //! Reads name their offset explicitly (no seek-then-read state), so a layer can be shared by
 //! several readers above it and a read never depends on what happened before.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::error::{Error, ErrorKind, Layer, Result};
 use alloc::boxed::Box;
 use alloc::sync::Arc;

@@ -7,6 +7,8 @@
 //! (in listings and lookups), and `..` of a mounted root leads back to the directory holding
 //! the mount point.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::{DirEntry, FileSystem, Metadata, NodeId, Walk};
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::ReadAt;

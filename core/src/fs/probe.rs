@@ -1,6 +1,8 @@
 //! What a volume holds, from its magic numbers (as `blkid` tells): filesystem kind, label, UUID.
 //! Probing reads a few small blocks and never fails on unknown content.
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::bytes::Bytes;
 use crate::error::{Layer, Result};
 use crate::io::ReadAt;

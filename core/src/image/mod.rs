@@ -78,7 +78,9 @@ pub fn detect(source: &dyn ReadAt) -> Result<ImageFormat> {
         ImageFormat::Vdi
     } else if head.get(257..262) == Some(&b"ustar"[..]) {
         ImageFormat::Tar
-    } else if head.starts_with(b"conectix") || (size >= 512 && source.read_array::<8>(size - 512)? == *b"conectix") {
+    } else if head.starts_with(b"conectix")
+        || (size >= 512 && source.read_array::<8>(size.saturating_sub(512))? == *b"conectix")
+    {
         ImageFormat::Vhd
     } else {
         ImageFormat::Raw
@@ -170,7 +172,7 @@ fn open_at_depth<'a, F: ReadAt + 'a>(
             // Boxed, so that reading a member does not make a new type per nesting level.
             let member: Box<dyn ReadAt + 'a> =
                 Box::new(crate::io::Window::new(source, start, len, Layer::Image, "tar"));
-            let inner = open_at_depth(member, opener, budget, depth + 1)?;
+            let inner = open_at_depth(member, opener, budget, depth.saturating_add(1))?;
             warnings.extend(inner.warnings);
             (ova_name(inner.format), inner.disk)
         }
@@ -204,7 +206,7 @@ fn open_backing<'a>(name: &str, opener: &'a dyn Opener, budget: &Budget, depth: 
         }
         _ => e,
     })?;
-    Ok(open_at_depth(file, opener, budget, depth + 1)?.disk)
+    Ok(open_at_depth(file, opener, budget, depth.saturating_add(1))?.disk)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //!
 //! Reference: "XFS Algorithms & Data Structures", chapter "Directories".
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::superblock::Superblock;
 use crate::bytes::Bytes;
 use crate::error::Result;
@@ -102,7 +104,8 @@ fn data_entry(ftype: bool) -> impl Fn(&[u8]) -> Parsed<'_, Option<Named<'_>>> {
         }
         let (_, name) = take(len)(after)?;
         // inumber, namelen, name, [ftype], tag, padded to 8 bytes.
-        let size = (8 + 1 + usize::from(len) + usize::from(ftype) + 2).next_multiple_of(8);
+        // inumber, namelen, name, file type, tag: at most 267 bytes, padded to 8.
+        let size = usize::from(len).saturating_add(usize::from(ftype)).saturating_add(11).next_multiple_of(8);
         let (rest, _) = take(size)(input)?;
         Ok((rest, Some((name, ino))))
     }
@@ -134,7 +137,7 @@ pub(super) fn list_data_block(
     } else {
         block.len()
     };
-    let area = block.sub(header, end - header)?;
+    let area = block.sub(header, end.saturating_sub(header))?;
     let entry = data_entry(sb.ftype);
     let mut rest = area.as_slice();
     while !rest.is_empty() {

@@ -2,6 +2,8 @@
 //! Version 1/2 inodes have a 100-byte core, version 3 (v5 filesystems) a 176-byte one.
 //! Reference: xfs_format.h and "XFS Algorithms & Data Structures", chapter "On-disk Inode".
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use super::superblock::Superblock;
 use super::FORMAT;
 use crate::bytes::Bytes;

@@ -5,6 +5,8 @@
 //! Reference: lvm2's lib/format_text/import_vsn1.c and the lvm2 metadata documentation
 //! (`man lvm.conf`, "LVM2 metadata format").
 
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use alloc::string::String;
@@ -142,7 +144,7 @@ fn items(mut input: &[u8], depth: usize) -> Parsed<'_, Vec<(String, Value)>> {
             if depth >= MAX_DEPTH {
                 return Err(nom::Err::Failure(nom::error::Error::new(input, nom::error::ErrorKind::TooLarge)));
             }
-            let (rest, inner) = items(rest, depth + 1)?;
+            let (rest, inner) = items(rest, depth.saturating_add(1))?;
             let (rest, _) = char('}').parse(rest)?;
             input = rest;
             out.push((key, Value::Section(inner)));
@@ -262,7 +264,7 @@ pub(super) fn volume_group(tree: &Value, at: u64) -> Result<VgMeta> {
         };
         let mut segments = Vec::new();
         for (_, seg) in lv.sections() {
-            total_segments += 1;
+            total_segments = total_segments.saturating_add(1);
             if total_segments > MAX_ITEMS {
                 return Err(bad("more than 4096 segments in one volume group"));
             }
