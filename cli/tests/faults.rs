@@ -22,7 +22,6 @@ use coldscan_core::inspect::Disk;
 use coldscan_core::progress::{NoProgress, ReadMeter};
 use coldscan_core::{Budget, Error, ErrorKind, Layer, ReadAt};
 use common::*;
-use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -95,20 +94,6 @@ fn acceptable(e: &Error, fault: Fault) -> bool {
     is_the_fault(e, fault) || matches!(fault, Fault::BitFlip { .. }) || e.layer != Layer::Source
 }
 
-fn try_sha256(fs: &dyn FileSystem, node: coldscan_core::fs::NodeId, size: u64) -> coldscan_core::Result<String> {
-    let file = fs.open_file(node)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut pos = 0;
-    while pos < size.min(file.size()) {
-        let n = (file.size() - pos).min(buf.len() as u64) as usize;
-        file.read_at(pos, &mut buf[..n])?;
-        h.update(&buf[..n]);
-        pos += n as u64;
-    }
-    Ok(hex(&h.finalize()))
-}
-
 /// The tree below the root as manifest rows, going on past errors (which are returned).
 fn tolerant_manifest(fs: &dyn FileSystem) -> (BTreeMap<String, Expected>, Vec<Error>) {
     let (mut rows, mut errors) = (BTreeMap::new(), Vec::new());
@@ -140,7 +125,9 @@ fn tolerant_manifest(fs: &dyn FileSystem) -> (BTreeMap<String, Expected>, Vec<Er
             };
             let row = match m.file_type {
                 FileType::Regular if m.size > MAX_HASHED => continue,
-                FileType::Regular => try_sha256(fs, node, m.size).map(|h| ("f", m.size, h)),
+                FileType::Regular => {
+                    fs.open_file(node).and_then(|f| try_sha256_of(f.as_ref())).map(|h| ("f", m.size, h))
+                }
                 FileType::Directory => {
                     dirs.push((child.clone(), node));
                     Ok(("d", 0, String::from("-")))

@@ -89,10 +89,11 @@ pub(crate) fn checked(
     report: &mut Report,
     read: impl FnOnce(&Path, &mut Builder, &mut Report) -> Result<(), String>,
 ) -> Result<(), String> {
-    let (files, skipped) = (json_files(dir).len(), report.skipped);
+    let (files, skipped) = (report.files, report.skipped);
     let before = b.len() + b.fallback_count();
     read(dir, b, report)?;
-    let well_formed = files.saturating_sub(report.skipped - skipped);
+    // Files the reader loaded, less those skipped as malformed.
+    let well_formed = (report.files - files).saturating_sub(report.skipped - skipped);
     let entry = report.sources.entry(String::from(name)).or_default();
     entry.0 += well_formed;
     entry.1 += b.len() + b.fallback_count() - before;

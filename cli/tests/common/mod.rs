@@ -223,16 +223,21 @@ pub fn btrfs_fixtures() -> &'static Path {
 
 /// sha256 of everything `r` holds, read in 1 MiB pieces.
 pub fn sha256_of(r: &dyn ReadAt) -> String {
+    try_sha256_of(r).unwrap()
+}
+
+/// [`sha256_of`], or the first read error.
+pub fn try_sha256_of(r: &dyn ReadAt) -> coldscan_core::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut pos = 0;
     while pos < r.size() {
         let n = (r.size() - pos).min(buf.len() as u64) as usize;
-        r.read_at(pos, &mut buf[..n]).unwrap();
+        r.read_at(pos, &mut buf[..n])?;
         h.update(&buf[..n]);
         pos += n as u64;
     }
-    hex(&h.finalize())
+    Ok(hex(&h.finalize()))
 }
 
 /// sha256 of a whole file read through coldscan.

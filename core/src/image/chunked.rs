@@ -187,7 +187,8 @@ impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<'_, F, M> {
                     Some(b) if pos < b.size() => {
                         // A backing disk smaller than this one reads as zeros past its end.
                         let avail = ((b.size() - pos) as usize).min(n);
-                        let (present, past) = out.split_at_mut_checked(avail).unwrap_or((&mut [], &mut []));
+                        let (present, past) =
+                            out.split_at_mut_checked(avail).ok_or(self.err(pos, ErrorKind::Corrupt("read span")))?;
                         b.read_at(pos, present)?;
                         past.fill(0);
                     }

@@ -390,7 +390,7 @@ impl ReadAt for Extents<'_> {
             let out = piece(buf, done, n, (Layer::Image, FORMAT, pos))?;
             // An extent file shorter than the descriptor says reads as zeros past its end.
             let avail = part.size().saturating_sub(within).min(n as u64) as usize;
-            let (present, past) = out.split_at_mut_checked(avail).unwrap_or((&mut [], &mut []));
+            let (present, past) = out.split_at_mut_checked(avail).ok_or(err(pos, ErrorKind::Corrupt("read span")))?;
             part.read_at(within, present)?;
             past.fill(0);
             done += n;

@@ -7,7 +7,7 @@
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::Walk;
-use crate::io::ReadAt;
+use crate::io::{piece, ReadAt};
 use nom::bytes::complete::{take, take_till1};
 use nom::character::complete::char;
 use nom::combinator::rest;
@@ -67,10 +67,9 @@ pub(super) fn for_each_line(
         let kept = pending.len();
         buf.copy_within(consumed..filled, 0);
         (consumed, filled) = (0, kept);
-        let room = buf.get_mut(filled..).unwrap_or_default();
-        let n = room.len().min(usize::try_from(size.saturating_sub(pos)).unwrap_or(usize::MAX));
-        let room = room.get_mut(..n).unwrap_or_default();
-        file.read_at(pos, room)?;
+        let room = buf.len().saturating_sub(filled);
+        let n = room.min(usize::try_from(size.saturating_sub(pos)).unwrap_or(usize::MAX));
+        file.read_at(pos, piece(&mut buf, filled, n, (Layer::Pkg, format, pos))?)?;
         filled = filled.saturating_add(n);
         pos = pos.saturating_add(n as u64);
     }
