@@ -10,7 +10,7 @@ mkdir -p "$work"
 cargo build --release -q --manifest-path "$root/Cargo.toml" -p coldscan-db-builder -p coldscan
 hyperfine --runs 3 --export-markdown "$work/db-build.md" \
   -n "coldscan-db-builder (bulk + subset + Alma OSV)" \
-  "DB_BUILDER=$root/target/release/coldscan-db-builder $root/cli/assets/build-db.sh $work/db.blob 2>/dev/null"
+  "DB_BUILDER=$root/target/release/coldscan-db-builder $root/host/assets/build-db.sh $work/db.blob 2>/dev/null"
 hyperfine --warmup 3 --runs 30 --export-markdown "$work/db-open.md" \
   -n "coldscan db info (bundled DB)" "$root/target/release/coldscan db info > /dev/null" \
   -n "coldscan --version (process start-up only)" "$root/target/release/coldscan --version > /dev/null"

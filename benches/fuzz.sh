@@ -84,7 +84,7 @@ cp "$gen/tree/usr/lib/os-release" "$seeds/os_release/debian"
 cp "$gen/rpm-root/etc/os-release" "$seeds/os_release/rocky"
 printf '1:2.3-4.el9\0002.3-4.el9~rc1' > "$seeds/vercmp/rpm"
 printf '1.2.3-r0\0001.2.3_rc1-r1' > "$seeds/vercmp/apk"
-gunzip -c cli/assets/coldscan.db.gz > "$seeds/vulndb/head"
+gunzip -c host/assets/coldscan.db.gz > "$seeds/vulndb/head"
 truncate -s 1M "$seeds/vulndb/head"
 /usr/bin/python3 - "$root/testdata/generated-lvm/two-pv.raw" "$seeds/lvm_metadata/vg" <<'PY'
 import sys

@@ -5,7 +5,7 @@
 # python3-rpm (rpm fixtures and the rpm oracle), db-util (db_load), xfsprogs (mkfs.xfs, xfs_db),
 # lvm2 (pvcreate, lvcreate, pvs/lvs/vgck), btrfs-progs (mkfs.btrfs, btrfs), mount (losetup),
 # squashfs-tools (mksquashfs), gcc-mingw-w64-x86-64 (links the Windows builds), xvfb + xdotool
-# (the app's screenshot).
+# (the app's screenshot), time (GNU time: peak RSS of the crafted-image runs).
 set -euo pipefail
 need=()
 for tool in mkfs.ext4:e2fsprogs debugfs:e2fsprogs sfdisk:fdisk mkfs.vfat:dosfstools mcopy:mtools \
@@ -13,7 +13,7 @@ for tool in mkfs.ext4:e2fsprogs debugfs:e2fsprogs sfdisk:fdisk mkfs.vfat:dosfsto
             rpm:rpm rpmbuild:rpm db_load:db-util mkfs.xfs:xfsprogs xfs_db:xfsprogs pvcreate:lvm2 \
             mkfs.btrfs:btrfs-progs losetup:mount mksquashfs:squashfs-tools \
             x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64 xvfb-run:xvfb xdotool:xdotool \
-            dpkg:dpkg; do
+            dpkg:dpkg /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool##*:}")
 done
 # VMware-style stream VMDK writer (a Python module, so checked by file).

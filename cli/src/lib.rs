@@ -1,9 +1,5 @@
-//! The `coldscan` command-line front end: byte sources, command implementations and output.
+//! The `coldscan` command-line front end: argument-level choices (formats, the terminal's
+//! progress display) and the command implementations, each one call into the host crate.
 //! `main.rs` only parses arguments and maps results to exit codes.
 
 pub mod commands;
-pub mod cyclonedx;
-pub mod hostfs;
-pub mod sarif;
-pub mod source;
-pub mod table;

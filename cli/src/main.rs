@@ -4,10 +4,13 @@
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use coldscan::commands::scan::{ScanFormat, TerminalProgress};
-use coldscan::commands::{self, CommandError, Format, ImageArgs, PackagesFormat, INTERRUPTED};
-use coldscan::table::TableStyle;
+use coldscan::commands::{self, Format, PackagesFormat, INTERRUPTED};
 use coldscan_core::scan::{parse_ignore_file, parse_severity, Settings};
 use coldscan_core::vulndb::VulnDb;
+use coldscan_host::db::{load_db, BUNDLED_DB};
+use coldscan_host::output::{finding_count, write_scan};
+use coldscan_host::table::TableStyle;
+use coldscan_host::{HostError, ImageArgs};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -197,19 +200,18 @@ impl Outcome {
         }
     }
 
-    fn of_error(e: &CommandError) -> Self {
+    fn of_error(e: &HostError) -> Self {
         match e {
-            CommandError::Output(_) => Outcome::OutputFailed,
-            CommandError::Usage(_) => Outcome::Usage,
-            CommandError::Interrupted => Outcome::Interrupted,
-            CommandError::Io(..) | CommandError::Scan(_) => Outcome::Unreadable,
+            HostError::Output(_) => Outcome::OutputFailed,
+            HostError::Usage(_) => Outcome::Usage,
+            HostError::Io(..) | HostError::Scan(_) => Outcome::Unreadable,
         }
     }
 }
 
 /// The version line: the program's and the bundled DB's build date.
 fn long_version() -> &'static str {
-    let built = VulnDb::open(commands::scan::BUNDLED_DB).map(|db| db.meta.built_at.to_string()).unwrap_or_default();
+    let built = VulnDb::open(BUNDLED_DB).map(|db| db.meta.built_at.to_string()).unwrap_or_default();
     Box::leak(format!("{} (bundled vulnerability DB built {built})", env!("CARGO_PKG_VERSION")).into_boxed_str())
 }
 
@@ -248,11 +250,11 @@ fn settings(
 }
 
 /// The output: `--output FILE`, or standard output.
-fn output(path: Option<&Path>) -> Result<Box<dyn Write>, CommandError> {
+fn output(path: Option<&Path>) -> Result<Box<dyn Write>, HostError> {
     Ok(match path {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p)
-                .map_err(|e| CommandError::Output(std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))))?,
+                .map_err(|e| HostError::Output(std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     })
@@ -271,13 +273,13 @@ fn scan(
     list_all_pkgs: bool,
     quiet: bool,
 ) -> Outcome {
-    let bytes = match commands::scan::load_db(db_path) {
+    let bytes = match load_db(db_path) {
         Ok(b) => b,
         Err(e) => return fail(&e),
     };
     let db = match VulnDb::open(&bytes) {
         Ok(db) => db,
-        Err(e) => return fail(&CommandError::Scan(e)),
+        Err(e) => return fail(&HostError::Scan(e)),
     };
     let mut out = match output(cli.output.as_deref()) {
         Ok(o) => o,
@@ -288,22 +290,18 @@ fn scan(
     for image in images {
         let args = ImageArgs { image: image.clone(), mem_limit: cli.mem_limit, read_limit: cli.read_limit };
         let progress = TerminalProgress::new(quiet, timeout, &INTERRUPTED);
-        let result = commands::scan::report(&args, &db, settings, &progress);
+        let result = coldscan_host::scan::scan(&args, &db, settings, &progress);
         progress.finish();
         let outcome = match result {
-            Ok(mut report) => {
-                if progress.timed_out() {
-                    report.scan.incomplete_reasons[0] =
-                        String::from("the scan stopped early: the time limit was reached");
-                }
-                let written = commands::scan::write(&report, format, &mut out, &mut std::io::stderr(), &style);
-                if let Err(e) = written.and_then(|()| out.flush().map_err(CommandError::Output)) {
+            Ok(report) => {
+                let written = write_scan(&report, format.into(), &mut out, &mut std::io::stderr(), &style);
+                if let Err(e) = written.and_then(|()| out.flush().map_err(HostError::Output)) {
                     fail(&e)
                 } else if INTERRUPTED.load(Ordering::Relaxed) {
                     Outcome::Interrupted
                 } else if !report.scan.complete && !allow_incomplete {
                     Outcome::Incomplete
-                } else if exit_code != 0 && commands::scan::finding_count(&report) > 0 {
+                } else if exit_code != 0 && finding_count(&report) > 0 {
                     Outcome::Findings(exit_code)
                 } else {
                     Outcome::Clean
@@ -319,10 +317,10 @@ fn scan(
     worst
 }
 
-fn fail(e: &CommandError) -> Outcome {
+fn fail(e: &HostError) -> Outcome {
     match e {
         // A closed pipe (`coldscan cat … | head`) is not a failure.
-        CommandError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Clean,
+        HostError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Outcome::Clean,
         _ => {
             eprintln!("coldscan: error: {e}");
             Outcome::of_error(e)
@@ -333,10 +331,10 @@ fn fail(e: &CommandError) -> Outcome {
 fn run(cli: &Cli) -> Outcome {
     let image =
         |image: &PathBuf| ImageArgs { image: image.clone(), mem_limit: cli.mem_limit, read_limit: cli.read_limit };
-    let simple = |f: &dyn Fn(&mut dyn Write) -> Result<(), CommandError>| -> Outcome {
+    let simple = |f: &dyn Fn(&mut dyn Write) -> Result<(), HostError>| -> Outcome {
         let result = output(cli.output.as_deref()).and_then(|mut out| {
             f(&mut out)?;
-            out.flush().map_err(CommandError::Output)
+            out.flush().map_err(HostError::Output)
         });
         result.map_or_else(|e| fail(&e), |()| Outcome::Clean)
     };
@@ -373,7 +371,7 @@ fn run(cli: &Cli) -> Outcome {
             }
         },
         Command::Db { command: DbCommand::Info { format }, db } => simple(&|out| {
-            let bytes = commands::scan::load_db(db.as_deref())?;
+            let bytes = load_db(db.as_deref())?;
             commands::db::info(&bytes, *format, out)
         }),
         Command::Inspect { image: path, format } => simple(&|out| commands::inspect::run(&image(path), *format, out)),

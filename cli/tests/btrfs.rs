@@ -33,7 +33,7 @@ fn proof(name: &str) -> BTreeMap<String, u64> {
 /// number of entries; the inspection runs under an 8 MiB budget with the heap counted.
 fn check_image(name: &str) -> usize {
     let path = btrfs_fixtures().join(format!("{name}.img"));
-    let source = coldscan::source::FileSource::open(&path).unwrap();
+    let source = coldscan_host::source::FileSource::open(&path).unwrap();
     let budget = Budget::new(8 << 20);
     let (_, heap_peak, _) = measure(|| Disk::open(&source, &NoFiles, &budget).unwrap().inspect());
     let disk = Disk::open(&source, &NoFiles, &budget).unwrap();

@@ -5,10 +5,10 @@
 
 mod common;
 
-use coldscan::commands::ImageArgs;
 use coldscan_core::fs::FileType;
 use coldscan_core::inspect::Disk;
 use coldscan_core::progress::DEFAULT_READ_LIMIT;
+use coldscan_host::ImageArgs;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ fn report(command: &str, image: &std::path::Path) -> Value {
 /// sha256 of every regular file on the root volume.
 fn file_hashes(image: &std::path::Path) -> BTreeMap<String, String> {
     let args = ImageArgs { image: image.to_path_buf(), mem_limit: 64 << 20, read_limit: DEFAULT_READ_LIMIT };
-    let img = args.open().unwrap();
+    let img = args.open(&coldscan_core::progress::NoProgress).unwrap();
     let disk = Disk::open(&img.source, &img.opener, &img.budget).unwrap();
     let (_, fs) = disk.open_volume(Some("gpt:1")).unwrap();
     walk(fs.as_ref())

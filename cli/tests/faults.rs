@@ -14,13 +14,13 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::fault::{Fault, FaultInjector, EIO};
 use coldscan_core::fs::{FileSystem, FileType, Walk};
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::progress::{NoProgress, ReadMeter};
 use coldscan_core::{Budget, Error, ErrorKind, Layer, ReadAt};
+use coldscan_host::source::FileSource;
 use common::*;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -13,13 +13,13 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::error::{ErrorKind, Layer};
 use coldscan_core::fs::resolve;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::progress::DEFAULT_READ_LIMIT;
 use coldscan_core::{Budget, ReadAt};
+use coldscan_host::source::FileSource;
 use common::counting::{measure, serial, Counting};
 use common::*;
 use serde_json::Value;
@@ -113,10 +113,9 @@ fn rhel_style_disk_assembles_var_from_fstab() {
     assert_eq!(mounts, [("/boot".into(), "gpt:2".into()), ("/var".into(), "lvm:rl-sys/var".into())]);
     assert_eq!(target["kernels"][0], "5.14.0-284.11.1.el9_2.x86_64", "from /boot, a separate XFS volume");
     // Memory: the whole inspection (qcow2, LVM, two XFS, fstab, 2,001 packages) under 8 MiB.
-    let source =
-        coldscan::commands::ImageArgs { image: img.clone(), mem_limit: 8 << 20, read_limit: DEFAULT_READ_LIMIT }
-            .open()
-            .unwrap();
+    let source = coldscan_host::ImageArgs { image: img.clone(), mem_limit: 8 << 20, read_limit: DEFAULT_READ_LIMIT }
+        .open(&coldscan_core::progress::NoProgress)
+        .unwrap();
     let (packages, heap_peak, _) = measure(|| {
         let disk = Disk::open(&source.source, &source.opener, &source.budget).unwrap();
         disk.inspect().targets[0].package_databases[0].packages

@@ -5,11 +5,11 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::fs::resolve;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
+use coldscan_host::source::FileSource;
 use common::counting::{measure, Counting};
 
 #[global_allocator]

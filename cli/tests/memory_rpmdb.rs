@@ -3,9 +3,9 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::pkg::DbFormat;
 use coldscan_core::Budget;
+use coldscan_host::source::FileSource;
 use common::counting::{measure, Counting};
 
 #[global_allocator]

@@ -4,12 +4,12 @@
 
 mod common;
 
-use coldscan::commands::scan::BUNDLED_DB;
-use coldscan::source::{BesideOpener, FileSource};
 use coldscan_core::detect::detect;
 use coldscan_core::inspect::Disk;
 use coldscan_core::vulndb::VulnDb;
 use coldscan_core::Budget;
+use coldscan_host::db::BUNDLED_DB;
+use coldscan_host::source::{BesideOpener, FileSource};
 use common::counting::{measure, Counting};
 
 #[global_allocator]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use coldscan::source::{BesideOpener, FileSource};
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
+use coldscan_host::source::{BesideOpener, FileSource};
 use common::counting::{measure, Counting};
 
 #[global_allocator]

@@ -5,11 +5,11 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::{Disk, RootScan};
 use coldscan_core::pkg::{DbFormat, Package};
 use coldscan_core::Budget;
+use coldscan_host::source::FileSource;
 use common::*;
 
 /// A package as rpm's `--qf '%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\t%{LICENSE}\t%{VENDOR}\t%{SIZE}'` prints it.

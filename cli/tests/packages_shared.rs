@@ -4,10 +4,10 @@
 
 mod common;
 
-use coldscan::source::FileSource;
 use coldscan_core::pkg::rpm::header::Header;
 use coldscan_core::pkg::{DbFormat, Inventory, Package};
 use coldscan_core::Budget;
+use coldscan_host::source::FileSource;
 use common::*;
 use serde_json::Value;
 use std::path::Path;

@@ -12,7 +12,6 @@
 
 mod common;
 
-use coldscan::commands::scan::BUNDLED_DB;
 use coldscan_core::detect::detect;
 use coldscan_core::os::OsInfo;
 use coldscan_core::pkg::{DbFormat, Package};
@@ -20,6 +19,7 @@ use coldscan_core::progress::DEFAULT_READ_LIMIT;
 use coldscan_core::version::apk;
 use coldscan_core::vulndb::VulnDb;
 use coldscan_core::Budget;
+use coldscan_host::db::BUNDLED_DB;
 use common::*;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -250,7 +250,7 @@ fn os(family: &str, version: &str) -> OsInfo {
 }
 
 fn db_packages(path: &Path, format: DbFormat) -> Vec<Package> {
-    let file = coldscan::source::FileSource::open(path).unwrap();
+    let file = coldscan_host::source::FileSource::open(path).unwrap();
     format.read(&file, None, "x", &Budget::new(64 << 20)).unwrap().packages.as_slice().to_vec()
 }
 
@@ -264,12 +264,12 @@ fn compare(what: &str, ours: BTreeSet<Finding>, theirs: BTreeSet<Finding>) -> us
 
 /// The packages of the sample image's roots, through the whole image stack.
 fn sample_roots() -> BTreeMap<String, (OsInfo, Vec<Package>)> {
-    let args = coldscan::commands::ImageArgs {
+    let args = coldscan_host::ImageArgs {
         image: fixtures().join("sample.img"),
         mem_limit: 64 << 20,
         read_limit: DEFAULT_READ_LIMIT,
     };
-    let img = args.open().unwrap();
+    let img = args.open(&coldscan_core::progress::NoProgress).unwrap();
     let disk = coldscan_core::inspect::Disk::open(&img.source, &img.opener, &img.budget).unwrap();
     disk.scan()
         .roots

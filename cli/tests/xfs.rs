@@ -43,7 +43,7 @@ fn formats(name: &str) -> BTreeMap<String, (u32, u64, u64)> {
 
 fn check_image(name: &str) -> usize {
     let path = xfs_fixtures().join(format!("{name}.img"));
-    let source = coldscan::source::FileSource::open(&path).unwrap();
+    let source = coldscan_host::source::FileSource::open(&path).unwrap();
     let budget = Budget::new(8 << 20);
     // Memory: opening and inspecting the disk (what a scan does) stays under the budget.
     let (_, heap_peak, _) = measure(|| Disk::open(&source, &NoFiles, &budget).unwrap().inspect());
@@ -99,7 +99,7 @@ fn kernel_written_image_matches_the_mounted_tree() {
 fn large_directory_is_streamed_not_held() {
     let _serial = serial();
     let path = xfs_fixtures().join("kernel-v5.img");
-    let source = coldscan::source::FileSource::open(&path).unwrap();
+    let source = coldscan_host::source::FileSource::open(&path).unwrap();
     let budget = Budget::new(8 << 20);
     let disk = Disk::open(&source, &NoFiles, &budget).unwrap();
     let (_, fs) = disk.open_volume(None).unwrap();

@@ -135,6 +135,11 @@ impl<'a> Bytes<'a> {
         self.array(at).map(u64::from_be_bytes)
     }
 
+    /// Absolute offset of `rest`, a suffix of this view (where a parser stands).
+    pub fn offset_of_suffix(&self, rest: &[u8]) -> u64 {
+        self.offset_of(self.data.len().saturating_sub(rest.len()))
+    }
+
     /// Converts a nom failure on a suffix of this view into coldscan's error: `rest` is the
     /// input nom stopped at, `field` names what was being parsed.
     pub fn nom_error(&self, rest: &[u8], field: &'static str) -> Error {

@@ -113,6 +113,17 @@ impl<'a> Disk<'a> {
         first.ok_or(first_error.unwrap_or(not_found))
     }
 
+    /// The ids of the volumes that hold an operating system (in their default root or a
+    /// subvolume), found by OS detection alone: no package database is read.
+    pub fn os_volumes(&self) -> Vec<String> {
+        let holds_an_os = |v: &Volume| {
+            let Ok((_, Some(fs))) = self.filesystem(v) else { return false };
+            matches!(os::detect(fs.as_ref(), &self.budget), Ok(Some(_)))
+                || matches!(self.os_subvolume(v, fs.as_ref()), Ok(Some(_)))
+        };
+        self.table.volumes.iter().filter(|v| !v.is_container() && holds_an_os(v)).map(Volume::id).collect()
+    }
+
     /// For a filesystem whose default root holds no OS (a Fedora btrfs volume, whose system
     /// is in the `root` subvolume): the first subvolume that holds one, opened as the root,
     /// with its path.
@@ -231,7 +242,21 @@ impl<'a> Disk<'a> {
                     continue;
                 }
             };
-            let mounted = fs::resolve(&view, path.as_bytes(), true).and_then(|dir| view.mount(dir, fs));
+            // Judged by where the mount point resolves (`/.`, `//`, `/var/..` and a link to `/`
+            // all name the root): a volume mounted over the whole root would hide the OS and
+            // every package behind a decoy.
+            let mounted = fs::resolve(&view, path.as_bytes(), true).and_then(|dir| {
+                if dir == view.root() {
+                    Err(Error::new(
+                        Layer::Fs,
+                        "fstab",
+                        0,
+                        ErrorKind::Unsupported("the mount point resolves to / itself: not mounted over the root"),
+                    ))
+                } else {
+                    view.mount(dir, fs)
+                }
+            });
             match mounted {
                 Ok(()) => mounts.push((
                     index,
@@ -367,6 +392,14 @@ impl<'a> Disk<'a> {
             let (view, mounts, problems) = self.assemble(fs, &probes);
             errors.extend(problems.into_iter().map(|p| ErrorReport { volume: Some(id.clone()), ..p }));
             let mut root = RootScan::scan(view.as_ref(), &self.budget);
+            if root.os.is_none() && !mounts.is_empty() {
+                // The OS was there before the fstab's volumes were mounted: they hide it.
+                errors.push(ErrorReport::text(
+                    Layer::Fs,
+                    Some(id.clone()),
+                    String::from("the volumes its fstab mounts hide the operating system found on this root"),
+                ));
+            }
             progress.packages_found(&id, root.inventories.iter().map(|i| i.packages.len()).sum());
             errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, Some(id.clone()))));
             mounted.extend(mounts.iter().map(|(i, _)| *i));
@@ -399,7 +432,12 @@ impl<'a> Disk<'a> {
 
     /// Inspects every volume.
     pub fn inspect(&self) -> InspectReport {
-        let scan = self.scan();
+        self.inspect_with(&crate::progress::NoProgress)
+    }
+
+    /// [`Disk::inspect`], telling `progress` which volume it reads.
+    pub fn inspect_with(&self, progress: &dyn crate::progress::ProgressSink) -> InspectReport {
+        let scan = self.scan_with(progress);
         let targets = scan
             .roots
             .iter()

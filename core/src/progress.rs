@@ -49,6 +49,10 @@ pub trait ProgressSink: Sync {
     fn cancelled(&self) -> bool {
         false
     }
+    /// Why the scan was cancelled, for the report (`the scan stopped early: …`).
+    fn cancel_reason(&self) -> &'static str {
+        "it was cancelled"
+    }
 }
 
 /// A sink that ignores everything.

@@ -4,10 +4,48 @@
 //! Products are purls (or plain package names); a statement without products covers all.
 //! Reference: the OpenVEX specification (v0.2.0) and CycloneDX 1.5's `vulnerabilities[].analysis`.
 
-use crate::scan::{VexStatement, VexStatus};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use serde_json::Value;
+
+/// What a VEX document says of a vulnerability in a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VexStatus {
+    /// The product is not affected: the finding is suppressed.
+    NotAffected,
+    /// The product is fixed: the finding is suppressed.
+    Fixed,
+    /// Affected or under investigation: the finding stays.
+    Other,
+}
+
+/// One VEX statement (OpenVEX or CycloneDX VEX, read by the front end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    /// Vulnerability id.
+    pub id: String,
+    /// Package names (or purls, whose name part is compared) it is about; empty: every product.
+    pub products: Vec<String>,
+    /// Status.
+    pub status: VexStatus,
+    /// The justification or impact statement, kept in the report.
+    pub justification: Option<String>,
+}
+
+impl VexStatement {
+    /// Whether the statement is about `package` (by name or purl).
+    pub fn covers(&self, package: &str) -> bool {
+        self.products.is_empty() || self.products.iter().any(|p| purl_name(p) == package)
+    }
+}
+
+/// The package name of a purl (`pkg:rpm/rocky/openssl@3.0.7?arch=x86_64` → `openssl`), or the
+/// text itself when it is a plain name.
+pub fn purl_name(product: &str) -> &str {
+    let Some(rest) = product.strip_prefix("pkg:") else { return product };
+    let path = rest.split(['@', '?', '#']).next().unwrap_or(rest);
+    path.rsplit('/').next().unwrap_or(path)
+}
 
 fn text(v: &Value) -> Option<String> {
     v.as_str().map(String::from)
@@ -83,6 +121,13 @@ pub fn parse(json: &str) -> Result<Vec<VexStatement>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purls_name_their_package() {
+        assert_eq!(purl_name("pkg:rpm/rocky/openssl@3.0.7-16.el9?arch=x86_64"), "openssl");
+        assert_eq!(purl_name("pkg:apk/alpine/busybox"), "busybox");
+        assert_eq!(purl_name("openssl"), "openssl");
+    }
 
     #[test]
     fn openvex_and_cyclonedx() {

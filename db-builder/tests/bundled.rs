@@ -1,4 +1,4 @@
-//! The bundled database (cli/assets/coldscan.db.gz) is exactly what this builder makes from
+//! The bundled database (host/assets/coldscan.db.gz) is exactly what this builder makes from
 //! the shared advisory data: rebuilt here and compared byte for byte. Skipped, with a message,
 //! when ../shared is absent.
 
@@ -14,13 +14,13 @@ fn bundled_db_is_current() {
         eprintln!("SKIP: {} is absent; this test needs the shared advisory data", shared.display());
         return;
     }
-    let compressed = std::fs::read(root.join("cli/assets/coldscan.db.gz")).unwrap();
+    let compressed = std::fs::read(root.join("host/assets/coldscan.db.gz")).unwrap();
     let mut bundled = Vec::new();
     flate2::read::GzDecoder::new(&compressed[..]).read_to_end(&mut bundled).unwrap();
     let built_at = coldscan_core::vulndb::VulnDb::open(&bundled).unwrap().meta.built_at.to_string();
     let out = tempfile::NamedTempFile::new().unwrap();
     let run = std::process::Command::new("bash")
-        .arg(root.join("cli/assets/build-db.sh"))
+        .arg(root.join("host/assets/build-db.sh"))
         .arg(out.path())
         .arg(&built_at)
         .env("DB_BUILDER", env!("CARGO_BIN_EXE_coldscan-db-builder"))
@@ -31,6 +31,6 @@ fn bundled_db_is_current() {
     let rebuilt = std::fs::read(out.path()).unwrap();
     assert!(
         rebuilt == bundled,
-        "cli/assets/coldscan.db.gz is stale: rebuild it with the command in cli/assets/README.md"
+        "host/assets/coldscan.db.gz is stale: rebuild it with the command in host/assets/README.md"
     );
 }

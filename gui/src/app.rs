@@ -5,9 +5,9 @@
 use crate::picker::{FilePicker, RfdPicker};
 use crate::views::{self, FindingFilter, Tab};
 use crate::worker::{DbBytes, Job, JobState};
-use coldscan::commands::scan::ScanFormat;
 use coldscan_core::scan::{parse_ignore_file, parse_severity, Settings};
 use coldscan_core::vulndb::VulnDb;
+use coldscan_host::output::ReportFormat;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -176,12 +176,13 @@ impl App {
             .collect()
     }
 
-    /// Writes the selected image's report to `path` in `format` (the CLI's writers).
-    pub fn export(&mut self, path: &Path, format: ScanFormat) {
+    /// Writes the selected image's report to `path` in `format` (the host crate's writers, as the
+    /// CLI's).
+    pub fn export(&mut self, path: &Path, format: ReportFormat) {
         let Some(JobState::Done(report)) = self.selected.and_then(|i| self.jobs.get(i)).map(Job::state) else { return };
-        let style = coldscan::table::TableStyle { width: 200, color: false, list_all_pkgs: true };
+        let style = coldscan_host::table::TableStyle { width: 200, color: false, list_all_pkgs: true };
         let result = std::fs::File::create(path).map_err(|e| e.to_string()).and_then(|mut f| {
-            coldscan::commands::scan::write(&report, format, &mut f, &mut std::io::sink(), &style)
+            coldscan_host::output::write_scan(&report, format, &mut f, &mut std::io::sink(), &style)
                 .map_err(|e| e.to_string())
         });
         self.message = Some(match result {
@@ -210,10 +211,10 @@ impl App {
             ui.add_enabled_ui(done, |ui| {
                 ui.menu_button("Export…", |ui| {
                     for (label, format, ext) in [
-                        ("JSON report", ScanFormat::Json, "json"),
-                        ("SARIF", ScanFormat::Sarif, "sarif"),
-                        ("CycloneDX", ScanFormat::Cyclonedx, "cdx.json"),
-                        ("CSV", ScanFormat::Csv, "csv"),
+                        ("JSON report", ReportFormat::Json, "json"),
+                        ("SARIF", ReportFormat::Sarif, "sarif"),
+                        ("CycloneDX", ReportFormat::Cyclonedx, "cdx.json"),
+                        ("CSV", ReportFormat::Csv, "csv"),
                     ] {
                         if ui.button(label).clicked() {
                             let stem = self.selected.and_then(|i| self.jobs.get(i)).map_or_else(String::new, Job::name);

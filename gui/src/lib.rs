@@ -1,7 +1,7 @@
 //! coldscan's desktop app: scan virtual-machine disk images with file pickers, on Windows,
-//! macOS and Linux. It presents what the scan API of `coldscan-core`
-//! ([`coldscan_core::scan::generate`], run through the CLI crate's image opener and writers)
-//! returns, and does no parsing or matching of its own.
+//! macOS and Linux. It presents what the one scan pipeline returns
+//! ([`coldscan_host::scan::scan`] over [`coldscan_core::scan::scan_image`]) and exports with the
+//! host crate's writers; it does no parsing or matching of its own, and does not link the CLI.
 //!
 //! - [`picker`]: the file dialogs, behind a trait so tests need no display;
 //! - [`worker`]: scans on worker threads, with progress and cancel;

@@ -1,13 +1,13 @@
 //! Scans on worker threads: each image of the queue is a [`Job`] whose thread runs the same
-//! scan as `coldscan scan` (the CLI crate's [`coldscan::commands::scan::report`] over the
-//! core's scan API), reporting progress through atomics the UI reads every frame, and
-//! stopping at its next read once Cancel is pressed.
+//! scan as `coldscan scan` (the host crate's [`coldscan_host::scan::scan`] over the core's
+//! one pipeline), reporting progress through atomics the UI reads every frame, and stopping
+//! at its next read once Cancel is pressed.
 
-use coldscan::commands::ImageArgs;
 use coldscan_core::progress::{ProgressSink, Stage, DEFAULT_READ_LIMIT};
 use coldscan_core::report::ScanReport;
 use coldscan_core::scan::Settings;
 use coldscan_core::vulndb::VulnDb;
+use coldscan_host::ImageArgs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,7 +30,7 @@ impl DbBytes {
     /// The blob.
     pub fn bytes(&self) -> &[u8] {
         match self {
-            DbBytes::Bundled => coldscan::commands::scan::BUNDLED_DB,
+            DbBytes::Bundled => coldscan_host::db::BUNDLED_DB,
             DbBytes::Loaded { bytes, .. } => bytes,
         }
     }
@@ -111,7 +111,7 @@ impl Job {
         std::thread::spawn(move || {
             let result = VulnDb::open(db.bytes()).map_err(|e| format!("vulnerability DB: {e}")).and_then(|vulndb| {
                 let args = ImageArgs { image, mem_limit, read_limit: DEFAULT_READ_LIMIT };
-                coldscan::commands::scan::report(&args, &vulndb, &settings, p.as_ref()).map_err(|e| e.to_string())
+                coldscan_host::scan::scan(&args, &vulndb, &settings, p.as_ref()).map_err(|e| e.to_string())
             });
             let done = match result {
                 Ok(report) => JobState::Done(Arc::new(report)),

@@ -1,8 +1,9 @@
 //! `coldscan db info`: what the bundled (or `--db`) vulnerability database holds, and how fully
 //! it covers each platform.
 
-use super::{CommandError, Format};
+use super::Format;
 use coldscan_core::vulndb::{Coverage, VulnDb};
+use coldscan_host::HostError;
 use serde::Serialize;
 use std::io::Write;
 
@@ -46,7 +47,7 @@ pub struct PlatformInfo<'a> {
 }
 
 /// Prints build time, sources, platforms with their coverage, and counts.
-pub fn info(db_bytes: &[u8], format: Format, out: &mut dyn Write) -> Result<(), CommandError> {
+pub fn info(db_bytes: &[u8], format: Format, out: &mut dyn Write) -> Result<(), HostError> {
     let db = VulnDb::open(db_bytes)?;
     let (vulnerabilities, entries) = db.counts();
     let info = DbInfo {

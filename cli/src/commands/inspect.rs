@@ -1,24 +1,13 @@
 //! `coldscan inspect IMAGE`: container, volumes, filesystems, operating systems, kernels.
 
-use super::{CommandError, Format, ImageArgs};
-use coldscan_core::inspect::Disk;
+use super::Format;
 use coldscan_core::report::InspectReport;
+use coldscan_host::{HostError, ImageArgs};
 use std::io::Write;
 
-/// Inspects the image and returns the report (with path and bytes read filled in).
-pub fn report(args: &ImageArgs) -> Result<InspectReport, CommandError> {
-    let img = args.open()?;
-    let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-    let mut report = disk.inspect();
-    report.image.path = args.image.display().to_string();
-    report.image.bytes_read = img.bytes_read();
-    report.image.spooled = img.spooled.as_ref().map(|(n, _)| *n);
-    Ok(report)
-}
-
 /// Runs `inspect`, writing the report in `format` to `out`.
-pub fn run(args: &ImageArgs, format: Format, out: &mut dyn Write) -> Result<(), CommandError> {
-    let report = report(args)?;
+pub fn run(args: &ImageArgs, format: Format, out: &mut dyn Write) -> Result<(), HostError> {
+    let report = coldscan_host::inspect::inspect(args)?;
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;

@@ -1,8 +1,11 @@
 //! `coldscan ls IMAGE [PATH]`: list a directory inside the image like `ls -l`.
 
-use super::{CommandError, Format, ImageArgs};
+use super::Format;
 use coldscan_core::fs::{resolve, FileSystem, FileType, Metadata, NodeId, Walk};
 use coldscan_core::inspect::Disk;
+use coldscan_core::progress::NoProgress;
+use coldscan_host::inspect::open_root;
+use coldscan_host::{HostError, ImageArgs};
 use serde::Serialize;
 use std::io::Write;
 
@@ -45,7 +48,7 @@ fn kind_name(t: FileType) -> &'static str {
     }
 }
 
-fn entry(fs: &dyn FileSystem, name: &[u8], m: Metadata) -> Result<Entry, CommandError> {
+fn entry(fs: &dyn FileSystem, name: &[u8], m: Metadata) -> Result<Entry, HostError> {
     let target = if m.file_type == FileType::Symlink {
         Some(String::from_utf8_lossy(&fs.read_link(m.node)?).into_owned())
     } else {
@@ -99,15 +102,18 @@ pub fn run(
     volume: Option<&str>,
     format: Format,
     out: &mut dyn Write,
-) -> Result<(), CommandError> {
-    let img = args.open()?;
+) -> Result<(), HostError> {
+    let img = args.open(&NoProgress)?;
     let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-    let (_, fs) = super::open_root(&disk, volume)?;
+    let (fs, note) = open_root(&disk, volume)?;
+    if let Some(note) = note {
+        eprintln!("coldscan: note: {note}");
+    }
     let fs = fs.as_ref();
     // Like `ls -l`, a symbolic link named on the command line is listed itself.
     let node = resolve(fs, path.as_bytes(), false)?;
     let meta = fs.metadata(node)?;
-    let emit = |e: Entry, out: &mut dyn Write| -> Result<(), CommandError> {
+    let emit = |e: Entry, out: &mut dyn Write| -> Result<(), HostError> {
         match format {
             Format::Json => {
                 serde_json::to_writer(&mut *out, &e).map_err(std::io::Error::from)?;
@@ -141,11 +147,8 @@ pub fn run(
     // Entries are printed as the directory streams past: nothing is collected in memory.
     let mut failure = None;
     fs.read_dir(node, &mut |d| {
-        let result = fs
-            .metadata(d.node)
-            .map_err(CommandError::from)
-            .and_then(|m| entry(fs, d.name, m))
-            .and_then(|e| emit(e, out));
+        let result =
+            fs.metadata(d.node).map_err(HostError::from).and_then(|m| entry(fs, d.name, m)).and_then(|e| emit(e, out));
         match result {
             Ok(()) => Ok(Walk::Continue),
             Err(e) => {

@@ -1,87 +1,19 @@
 //! `coldscan packages IMAGE|DIR|DBFILE`: the installed packages of every root in an image, of
-//! an extracted root directory, or of a single package database file (recognised by content).
+//! an extracted root directory, or of a single package database file, as a table, JSON or a
+//! CycloneDX SBOM (the report is [`coldscan_host::packages::packages`]).
 
-use super::{CommandError, ImageArgs, PackagesFormat};
-use crate::hostfs::HostDir;
-use crate::source::FileSource;
-use coldscan_core::image::{self, ImageFormat};
-use coldscan_core::inspect::{Disk, RootScan};
-use coldscan_core::pkg::DbFormat;
-use coldscan_core::report::{ErrorReport, PackageTargetReport, PackagesReport, SourceReport, PACKAGES_SCHEMA};
-use coldscan_core::Budget;
+use super::PackagesFormat;
+use coldscan_host::{HostError, ImageArgs};
 use std::io::Write;
-use std::path::Path;
-
-/// Builds the packages report for `args.image` (an image, a directory or a database file).
-pub fn report(args: &ImageArgs) -> Result<PackagesReport, CommandError> {
-    let path = args.image.display().to_string();
-    let mut errors = Vec::new();
-    let (kind, targets) = if args.image.is_dir() {
-        let budget = Budget::new(args.mem_limit);
-        let root = RootScan::scan(&HostDir::new(&args.image), &budget);
-        errors.extend(root.errors.iter().map(|e| ErrorReport::from_error(e, None)));
-        ("dir", vec![root.package_target(String::from("whole"))])
-    } else {
-        let img = args.open()?;
-        match database_format(&img.source)? {
-            Some(format) => ("db", vec![read_database(&args.image, &img.source, format, &img.budget, &mut errors)?]),
-            None => {
-                let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-                ("image", disk.package_targets(&mut errors))
-            }
-        }
-    };
-    Ok(PackagesReport { schema: PACKAGES_SCHEMA, source: SourceReport { path, kind }, targets, errors })
-}
-
-/// The database format of `source`, when it is a package database rather than a disk image.
-fn database_format(source: &FileSource) -> Result<Option<DbFormat>, CommandError> {
-    if source.size_is_zero() {
-        return Ok(None);
-    }
-    if image::detect(source)? != ImageFormat::Raw {
-        return Ok(None);
-    }
-    Ok(DbFormat::detect(source)?)
-}
-
-fn read_database(
-    path: &Path,
-    source: &FileSource,
-    format: DbFormat,
-    budget: &Budget,
-    errors: &mut Vec<ErrorReport>,
-) -> Result<PackageTargetReport, CommandError> {
-    let mut wal_path = path.as_os_str().to_owned();
-    wal_path.push("-wal");
-    let wal = FileSource::open(Path::new(&wal_path)).ok();
-    let inv = format.read(
-        source,
-        wal.as_ref().map(|w| w as &dyn coldscan_core::ReadAt),
-        &path.display().to_string(),
-        budget,
-    )?;
-    errors.extend(inv.errors.iter().map(|e| ErrorReport::from_error(&e, None)));
-    let root = RootScan {
-        os: None,
-        kernels: Vec::new(),
-        inventories: vec![inv],
-        errors: Vec::new(),
-        mounts: Vec::new(),
-        subvolume: None,
-    };
-    Ok(root.package_target(String::from("whole")))
-}
 
 /// Runs `packages`, writing the report in `format` to `out`.
-pub fn run(args: &ImageArgs, format: PackagesFormat, out: &mut dyn Write) -> Result<(), CommandError> {
-    let report = report(args)?;
+pub fn run(args: &ImageArgs, format: PackagesFormat, out: &mut dyn Write) -> Result<(), HostError> {
+    let report = coldscan_host::packages::packages(args)?;
     match format {
         PackagesFormat::Cyclonedx => {
-            let bom = crate::cyclonedx::packages_bom(&report.source.path, &report.targets);
+            let bom = coldscan_host::cyclonedx::packages_bom(&report.source.path, &report.targets);
             let mut json = Vec::new();
-            bom.output_as_json_v1_5(&mut json)
-                .map_err(|e| CommandError::Output(std::io::Error::other(e.to_string())))?;
+            bom.output_as_json_v1_5(&mut json).map_err(|e| HostError::Output(std::io::Error::other(e.to_string())))?;
             out.write_all(&json)?;
             writeln!(out)?;
         }

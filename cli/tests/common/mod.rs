@@ -4,12 +4,12 @@
 
 pub mod counting;
 
-use coldscan::source::FileSource;
 use coldscan_core::error::Layer;
 use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};
 use coldscan_core::image::NoFiles;
 use coldscan_core::inspect::Disk;
 use coldscan_core::{Budget, ReadAt};
+use coldscan_host::source::FileSource;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;

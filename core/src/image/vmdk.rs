@@ -440,12 +440,12 @@ pub(crate) fn open_descriptor<'a>(
         let part: Box<dyn ReadAt + 'a> = match kind {
             "ZERO" => Box::new(Zeros(len)),
             "FLAT" | "VMFS" | "VMFSRDM" | "VMFSRAW" => {
-                let f = opener.open(name).map_err(|_| missing_extent())?;
+                let f = opener.open(name).map_err(extent_error)?;
                 let start = offset.checked_mul(SECTOR).ok_or(err(0, ErrorKind::Corrupt("flat extent offset")))?;
                 Box::new(Window::new(f, start, len, Layer::Image, FORMAT))
             }
             "SPARSE" | "VMFSSPARSE" => {
-                let f = opener.open(name).map_err(|_| missing_extent())?;
+                let f = opener.open(name).map_err(extent_error)?;
                 open_sparse(f, budget, warnings)?.0
             }
             _ => return Err(err(0, ErrorKind::Unsupported("VMDK extent type"))),
@@ -456,8 +456,13 @@ pub(crate) fn open_descriptor<'a>(
     Ok((Box::new(Extents { parts, size: start }), subformat(d.create_type, false)))
 }
 
-fn missing_extent() -> Error {
-    err(0, ErrorKind::Unsupported("VMDK extent file not found beside the descriptor"))
+/// An extent the opener could not give: missing, or refused (not a regular file, unreadable)
+/// with the opener's own reason.
+fn extent_error(e: Error) -> Error {
+    match e.kind {
+        ErrorKind::NotFound => err(0, ErrorKind::Unsupported("VMDK extent file not found beside the descriptor")),
+        _ => e,
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::io::{eof, fits, ReadAt};
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -53,6 +54,18 @@ const MAX_LINK: u64 = 4096;
 const MAX_PATH_DEPTH: usize = 256;
 /// Most subvolumes listed.
 const MAX_SUBVOLUMES: usize = 4096;
+/// Most directory lookups one subvolume listing makes, over all its subvolumes.
+const MAX_LISTING_HOPS: usize = 1 << 16;
+/// Most bytes of subvolume paths one listing builds (4,096 paths of 256 bytes).
+const MAX_LISTING_PATH_BYTES: usize = 1 << 20;
+
+/// What is left of one subvolume listing's work.
+struct PathBudget {
+    /// Directory lookups.
+    hops: usize,
+    /// Bytes of paths.
+    bytes: usize,
+}
 const NODE_INO_BITS: u32 = 48;
 
 /// A key: object id, item type, offset; ordered in that order, as btrfs sorts its trees.
@@ -337,35 +350,81 @@ impl<R: ReadAt> Btrfs<R> {
             }
             Ok(Walk::Continue)
         })?;
+        // Each subvolume's path is its parent's path, the directory it is linked in, and its
+        // name: found once per subvolume (memoised), climbing at most MAX_PATH_DEPTH parents,
+        // refusing a cycle, and bounded in total hops and path bytes.
+        let mut paths: BTreeMap<u64, String> = BTreeMap::new();
+        paths.insert(FS_TREE, String::new());
+        let mut budget = PathBudget { hops: MAX_LISTING_HOPS, bytes: MAX_LISTING_PATH_BYTES };
         let mut out = Vec::new();
         for (id, ..) in &refs {
-            let mut parts: Vec<String> = Vec::new();
-            let mut current = *id;
-            // Up through parents to the top level; each hop adds the name and the directory path.
-            for _ in 0..MAX_PATH_DEPTH {
-                let Some((_, parent, dirid, name)) = refs.iter().find(|r| r.0 == current) else { break };
-                parts.push(name.clone());
-                parts.extend(self.dir_path(*parent, *dirid)?);
-                current = *parent;
-                if current == FS_TREE {
-                    break;
-                }
-            }
-            parts.reverse();
-            out.push(Subvolume { id: *id, path: parts.join("/"), default: *id == self.default_subvolume });
+            let path = self.subvolume_path(*id, &refs, &mut paths, &mut budget)?;
+            out.push(Subvolume { id: *id, path, default: *id == self.default_subvolume });
         }
         Ok(out)
     }
 
+    /// The path of subvolume `id` from the top level (see `list_subvolumes`).
+    fn subvolume_path(
+        &self,
+        id: u64,
+        refs: &[(u64, u64, u64, String)],
+        paths: &mut BTreeMap<u64, String>,
+        budget: &mut PathBudget,
+    ) -> Result<String> {
+        let cycle = || Error::new(Layer::Fs, FORMAT, 0, ErrorKind::Corrupt("subvolume parent references form a cycle"));
+        // Climb to a subvolume whose path is known (the top level, or one found before).
+        let mut chain: Vec<&(u64, u64, u64, String)> = Vec::new();
+        let mut current = id;
+        while !paths.contains_key(&current) {
+            // A subvolume without a reference hangs off the top level.
+            let Some(r) = refs.iter().find(|r| r.0 == current) else { break };
+            if chain.iter().any(|c| c.0 == current) {
+                return Err(cycle());
+            }
+            if chain.len() >= MAX_PATH_DEPTH {
+                return Err(Error::new(Layer::Fs, FORMAT, 0, ErrorKind::LoopLimit("subvolume parents")));
+            }
+            chain.push(r);
+            current = r.1;
+        }
+        // Down again, naming each subvolume of the chain under its parent.
+        let mut path = paths.get(&current).cloned().unwrap_or_default();
+        for (sub, parent, dirid, name) in chain.into_iter().rev() {
+            let mut dirs = self.dir_path(*parent, *dirid, &mut budget.hops)?;
+            dirs.reverse();
+            for part in dirs.iter().chain(core::iter::once(name)) {
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(part);
+            }
+            budget.bytes = budget.bytes.checked_sub(path.len()).ok_or(Error::new(
+                Layer::Fs,
+                FORMAT,
+                0,
+                ErrorKind::LoopLimit("bytes of subvolume paths"),
+            ))?;
+            paths.insert(*sub, path.clone());
+        }
+        Ok(path)
+    }
+
     /// Names from directory `dir` of subvolume `subvol` up to that subvolume's root, innermost
-    /// first.
-    fn dir_path(&self, subvol: u64, mut dir: u64) -> Result<Vec<String>> {
+    /// first. Each step up is taken from `hops` (shared by a whole listing).
+    fn dir_path(&self, subvol: u64, mut dir: u64, hops: &mut usize) -> Result<Vec<String>> {
         let tree = self.tree(subvol)?;
         let mut names = Vec::new();
         for _ in 0..MAX_PATH_DEPTH {
             if dir == SUBVOL_ROOT_DIR {
                 return Ok(names);
             }
+            *hops = hops.checked_sub(1).ok_or(Error::new(
+                Layer::Fs,
+                FORMAT,
+                tree.logical,
+                ErrorKind::LoopLimit("directory lookups while listing subvolumes"),
+            ))?;
             let (from, to) = Key::range(dir, kind::INODE_REF);
             let mut up = None;
             self.walk(tree, from, to, &mut |key, data| {

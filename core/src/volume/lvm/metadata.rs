@@ -7,10 +7,12 @@
 
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
+use crate::budget::{Budget, Reservation};
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 use nom::branch::alt;
 use nom::bytes::complete::{take_till, take_while1};
 use nom::character::complete::{char, digit1, multispace1};
@@ -24,6 +26,12 @@ const FORMAT: &str = "lvm2";
 const MAX_DEPTH: usize = 8;
 /// Most physical volumes, logical volumes and segments taken from one VG.
 const MAX_ITEMS: usize = 4096;
+/// Most values (items, list elements) in one metadata text, in total: real metadata of a VG
+/// with 4,096 LVs holds about 100,000.
+const MAX_NODES: usize = 1 << 18;
+/// What one value costs on the heap, charged as it is parsed: its slot in the parent's vector
+/// (twice, as a growing vector may hold twice its length) plus its text.
+const NODE_COST: usize = 2 * core::mem::size_of::<(String, Value)>();
 
 /// A metadata value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +76,46 @@ impl Value {
 
 type Parsed<'a, T> = IResult<&'a [u8], T>;
 
+/// The cost of a metadata tree while it is parsed: every value counted against
+/// [`MAX_NODES`] and charged to the scan's budget, so no text, however nested or long, builds
+/// a tree larger than the budget allows.
+struct Charge<'t> {
+    text: Bytes<'t>,
+    nodes: Cell<usize>,
+    held: RefCell<Reservation>,
+    /// Why the parse was stopped by the charge (reported instead of a grammar error).
+    stopped: Cell<Option<Error>>,
+}
+
+impl Charge<'_> {
+    /// Counts one value with `text_len` bytes of text, found at `at`; a failure stops the parse.
+    fn node<'a>(
+        &self,
+        at: &'a [u8],
+        text_len: usize,
+    ) -> core::result::Result<(), nom::Err<nom::error::Error<&'a [u8]>>> {
+        let stop = |e: Error| {
+            self.stopped.set(Some(e));
+            nom::Err::Failure(nom::error::Error::new(at, nom::error::ErrorKind::TooLarge))
+        };
+        let nodes = self.nodes.get().saturating_add(1);
+        self.nodes.set(nodes);
+        let offset = self.text.offset_of_suffix(at);
+        if nodes > MAX_NODES {
+            return Err(stop(Error::new(
+                Layer::Volume,
+                FORMAT,
+                offset,
+                ErrorKind::LoopLimit("values in LVM2 metadata"),
+            )));
+        }
+        let mut held = self.held.try_borrow_mut().map_err(|_| {
+            stop(Error::new(Layer::Volume, FORMAT, offset, ErrorKind::Corrupt("metadata parse re-entered")))
+        })?;
+        held.grow(Layer::Volume, FORMAT, offset, NODE_COST.saturating_add(text_len)).map_err(stop)
+    }
+}
+
 /// Spaces, newlines and `#` comments.
 fn blank(input: &[u8]) -> Parsed<'_, ()> {
     value((), many0(alt((value((), multispace1), value((), pair(char('#'), take_till(|c| c == b'\n'))))))).parse(input)
@@ -108,7 +156,7 @@ fn scalar(input: &[u8]) -> Parsed<'_, Value> {
     alt((map(string, Value::Str), map(int, Value::Int))).parse(input)
 }
 
-fn list(input: &[u8]) -> Parsed<'_, Value> {
+fn list<'a>(input: &'a [u8], charge: &Charge<'_>) -> Parsed<'a, Value> {
     let (mut rest, _) = char('[').parse(input)?;
     let mut items = Vec::new();
     loop {
@@ -121,16 +169,18 @@ fn list(input: &[u8]) -> Parsed<'_, Value> {
             (rest, _) = blank(rest)?;
         }
         let item;
+        let at = rest;
         (rest, item) = scalar(rest)?;
         if items.len() >= MAX_ITEMS {
             return Err(nom::Err::Failure(nom::error::Error::new(rest, nom::error::ErrorKind::TooLarge)));
         }
+        charge.node(at, text_len(&item))?;
         items.push(item);
     }
 }
 
 /// The items of a section body, up to (not including) its closing brace or the end of input.
-fn items(mut input: &[u8], depth: usize) -> Parsed<'_, Vec<(String, Value)>> {
+fn items<'a>(mut input: &'a [u8], depth: usize, charge: &Charge<'_>) -> Parsed<'a, Vec<(String, Value)>> {
     let mut out = Vec::new();
     loop {
         (input, _) = blank(input)?;
@@ -138,20 +188,26 @@ fn items(mut input: &[u8], depth: usize) -> Parsed<'_, Vec<(String, Value)>> {
             return Ok((input, out));
         }
         let key;
+        let at = input;
         (input, key) = name(input)?;
         (input, _) = blank(input)?;
         if let Ok((rest, _)) = char::<&[u8], nom::error::Error<&[u8]>>('{').parse(input) {
             if depth >= MAX_DEPTH {
                 return Err(nom::Err::Failure(nom::error::Error::new(input, nom::error::ErrorKind::TooLarge)));
             }
-            let (rest, inner) = items(rest, depth.saturating_add(1))?;
+            charge.node(at, key.len())?;
+            let (rest, inner) = items(rest, depth.saturating_add(1), charge)?;
             let (rest, _) = char('}').parse(rest)?;
             input = rest;
             out.push((key, Value::Section(inner)));
         } else {
             let (rest, _) = char('=').parse(input)?;
             let (rest, _) = blank(rest)?;
-            let (rest, v) = alt((list, scalar)).parse(rest)?;
+            let (rest, v) = match list(rest, charge) {
+                Err(nom::Err::Error(_)) => scalar(rest)?,
+                other => other?,
+            };
+            charge.node(at, key.len().saturating_add(text_len(&v)))?;
             input = rest;
             out.push((key, v));
         }
@@ -161,16 +217,43 @@ fn items(mut input: &[u8], depth: usize) -> Parsed<'_, Vec<(String, Value)>> {
     }
 }
 
-/// Parses a whole metadata text (found at `text.offset_of(0)` on its device).
-pub(super) fn parse(text: Bytes<'_>) -> Result<Value> {
-    let (rest, tree) = items(text.as_slice(), 0).map_err(|e| match e {
+/// The text a scalar value holds on the heap.
+fn text_len(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len(),
+        _ => 0,
+    }
+}
+
+/// A parsed metadata tree and the budget it is charged to (released when it is dropped).
+#[derive(Debug)]
+pub(super) struct Tree {
+    /// The top-level section.
+    pub root: Value,
+    _charge: Reservation,
+}
+
+/// Parses a whole metadata text (found at `text.offset_of(0)` on its device), every value
+/// charged to `budget`.
+pub(super) fn parse(text: Bytes<'_>, budget: &Budget) -> Result<Tree> {
+    let charge = Charge {
+        text,
+        nodes: Cell::new(0),
+        held: RefCell::new(budget.reserve(Layer::Volume, FORMAT, text.offset_of(0), 0)?),
+        stopped: Cell::new(None),
+    };
+    let parsed = items(text.as_slice(), 0, &charge);
+    if let Some(e) = charge.stopped.take() {
+        return Err(e);
+    }
+    let (rest, tree) = parsed.map_err(|e| match e {
         nom::Err::Error(e) | nom::Err::Failure(e) => text.nom_error(e.input, "metadata text"),
         nom::Err::Incomplete(_) => text.corrupt(text.len(), "metadata text"),
     })?;
     if rest.first().is_some_and(|&c| c != 0) {
         return Err(text.nom_error(rest, "metadata text (unbalanced braces)"));
     }
-    Ok(Value::Section(tree))
+    Ok(Tree { root: Value::Section(tree), _charge: charge.held.into_inner() })
 }
 
 /// A physical volume as the VG metadata describes it.
@@ -343,8 +426,10 @@ version = 1
 
     #[test]
     fn parses_a_volume_group() {
-        let tree = parse(Bytes::new(TEXT.as_bytes(), 0, Layer::Volume, FORMAT)).unwrap();
-        let vg = volume_group(&tree, 0).unwrap();
+        let budget = Budget::new(1 << 20);
+        let tree = parse(Bytes::new(TEXT.as_bytes(), 0, Layer::Volume, FORMAT), &budget).unwrap();
+        assert!(budget.used() > 0, "the tree is charged while it lives");
+        let vg = volume_group(&tree.root, 0).unwrap();
         assert_eq!((vg.name.as_str(), vg.seqno, vg.extent_size), ("vg0", 3, 8192));
         assert_eq!(vg.pvs[0].id, "Pv0uuid");
         assert_eq!(vg.lvs[0].segments[0].stripes, [(String::from("pv0"), 0)]);
@@ -354,9 +439,28 @@ version = 1
     #[test]
     fn bad_text_is_an_error_with_its_offset() {
         let text = b"vg0 {\nid = \"x\"\nseqno = \n}";
-        let e = parse(Bytes::new(text, 1000, Layer::Volume, FORMAT)).unwrap_err();
+        let budget = Budget::new(1 << 20);
+        let e = parse(Bytes::new(text, 1000, Layer::Volume, FORMAT), &budget).unwrap_err();
         assert!(e.offset > 1000, "{e}");
         let deep = "a {".repeat(100);
-        assert!(parse(Bytes::new(deep.as_bytes(), 0, Layer::Volume, FORMAT)).is_err());
+        assert!(parse(Bytes::new(deep.as_bytes(), 0, Layer::Volume, FORMAT), &budget).is_err());
+        assert_eq!(budget.used(), 0, "nothing is held after a failed parse");
+    }
+
+    #[test]
+    fn the_whole_tree_is_bounded_not_only_each_section() {
+        // Many small sections, each well under the per-section cap: the budget stops the tree.
+        let wide: String = (0..20_000).map(|i| alloc::format!("s{i} {{ a = 1 b = \"xy\" }}\n")).collect();
+        let budget = Budget::new(256 << 10);
+        let e = parse(Bytes::new(wide.as_bytes(), 4096, Layer::Volume, FORMAT), &budget).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::MemoryLimit { .. }), "{e}");
+        assert!(e.offset > 4096 && e.offset < 4096 + wide.len() as u64, "{e}");
+        assert_eq!(budget.used(), 0);
+        // And the node count, whatever the budget: 64 × 64 sections of 64 values each stay
+        // under every per-section cap and add up to more than MAX_NODES.
+        let inner = alloc::format!("y {{ {} }}\n", "a = 1 ".repeat(64));
+        let many = alloc::format!("x {{ {} }}\n", inner.repeat(64)).repeat(64);
+        let e = parse(Bytes::new(many.as_bytes(), 0, Layer::Volume, FORMAT), &Budget::new(1 << 30)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::LoopLimit("values in LVM2 metadata"));
     }
 }

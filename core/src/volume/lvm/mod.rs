@@ -186,15 +186,16 @@ fn at_disk(e: Error, pv_start: u64) -> Error {
 /// Parses and validates LVM2 metadata text found at `offset`: the volume group's name and
 /// sequence number (for diagnostics, and the fuzz target of the grammar).
 pub fn parse_metadata_text(text: &[u8], offset: u64) -> Result<(String, u64)> {
-    let tree = metadata::parse(crate::bytes::Bytes::new(text, offset, Layer::Volume, FORMAT))?;
-    let vg = metadata::volume_group(&tree, offset)?;
+    let budget = Budget::default();
+    let tree = metadata::parse(crate::bytes::Bytes::new(text, offset, Layer::Volume, FORMAT), &budget)?;
+    let vg = metadata::volume_group(&tree.root, offset)?;
     Ok((vg.name, vg.seqno))
 }
 
 fn read_group(pv: &dyn ReadAt, area: (u64, u64), budget: &Budget) -> Result<Option<VgMeta>> {
     let Some((text, at)) = label::read_metadata(pv, area, budget)? else { return Ok(None) };
-    let tree = metadata::parse(crate::bytes::Bytes::new(&text, at, Layer::Volume, FORMAT))?;
-    metadata::volume_group(&tree, at).map(Some)
+    let tree = metadata::parse(crate::bytes::Bytes::new(&text, at, Layer::Volume, FORMAT), budget)?;
+    metadata::volume_group(&tree.root, at).map(Some)
 }
 
 /// The disk layout of `lv`, or why it cannot be read.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the bundled vulnerability DB from ../shared: the one command behind
-# cli/assets/coldscan.db.gz, also run by db-builder/tests/bundled.rs to check it is current.
+# host/assets/coldscan.db.gz, also run by db-builder/tests/bundled.rs to check it is current.
 #
-#   cli/assets/build-db.sh OUT [BUILT_AT]
+#   host/assets/build-db.sh OUT [BUILT_AT]
 #
 # DB_BUILDER names a built coldscan-db-builder to use (default: cargo run --release).
 # Source commits and dates are those of ../shared/vuln-list/BULK.md, the subset's

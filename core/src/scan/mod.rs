@@ -1,12 +1,21 @@
-//! The scan API every front end calls (as rustsec's `Report::generate`): what was read from the
-//! image, the vulnerability DB and the user's settings in; the report out — findings matched
-//! and filtered in separate passes, suppressed findings kept with their reason, warnings
-//! folded, and the **completeness verdict** a CI gate can trust.
+//! The scan: one pipeline every front end calls ([`scan_image`], [`scan_root`]), and the report
+//! builder under it (as rustsec's `Report::generate`): what was read from the image, the
+//! vulnerability DB and the user's settings in; the report out — findings matched and filtered
+//! in separate passes, suppressed findings kept with their reason, warnings folded, and the
+//! **completeness verdict** a CI gate can trust.
 //!
 //! A scan is *complete* only when every volume was read, at least one root was found, every
 //! root with an OS has a readable package database, and the DB covers every root's platform
 //! with the publisher's full feed. Anything else is a reason in `scan.incomplete_reasons`,
 //! and the front ends exit with the incomplete status (DESIGN.md: 4).
+
+mod ignore;
+mod pipeline;
+mod settings;
+
+pub use ignore::{parse_ignore_file, IgnoreRule};
+pub use pipeline::{inspect_image, scan_image, scan_root, stopped_report};
+pub use settings::{days_between, parse_severity, Settings};
 
 use crate::budget::Budget;
 use crate::detect::{self, Finding};
@@ -15,133 +24,12 @@ use crate::report::{
     DbReport, DbSourceReport, ErrorReport, ImageReport, PackageReport, ScanReport, ScanTargetReport, ScanVerdict,
     SuppressedReport, VulnerabilityReport, REPORT_SCHEMA,
 };
-use crate::vulndb::{Coverage, Severity, Status, VulnDb};
+use crate::vex::VexStatus;
+use crate::vulndb::{Coverage, Status, VulnDb};
 use crate::Result;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// A `.trivyignore`-style rule: a vulnerability id, ignored until an optional date.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IgnoreRule {
-    /// Vulnerability id (`CVE-2023-5363`).
-    pub id: String,
-    /// Last day the rule holds (`YYYY-MM-DD`, trivy's `exp:`); none: for ever.
-    pub expires: Option<String>,
-}
-
-/// Parses an ignore file: one id per line, optionally followed by `exp:YYYY-MM-DD`; `#`
-/// comments and blank lines skipped (the `.trivyignore` format).
-pub fn parse_ignore_file(text: &str) -> Vec<IgnoreRule> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.split('#').next().unwrap_or_default().trim();
-            let mut words = line.split_whitespace();
-            let id = words.next()?;
-            let expires = words.find_map(|w| w.strip_prefix("exp:")).map(String::from);
-            Some(IgnoreRule { id: String::from(id), expires })
-        })
-        .collect()
-}
-
-/// What a VEX document says of a vulnerability in a product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VexStatus {
-    /// The product is not affected: the finding is suppressed.
-    NotAffected,
-    /// The product is fixed: the finding is suppressed.
-    Fixed,
-    /// Affected or under investigation: the finding stays.
-    Other,
-}
-
-/// One VEX statement (OpenVEX or CycloneDX VEX, read by the front end).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VexStatement {
-    /// Vulnerability id.
-    pub id: String,
-    /// Package names (or purls, whose name part is compared) it is about; empty: every product.
-    pub products: Vec<String>,
-    /// Status.
-    pub status: VexStatus,
-    /// The justification or impact statement, kept in the report.
-    pub justification: Option<String>,
-}
-
-impl VexStatement {
-    fn covers(&self, package: &str) -> bool {
-        self.products.is_empty() || self.products.iter().any(|p| purl_name(p) == package)
-    }
-}
-
-/// The package name of a purl (`pkg:rpm/rocky/openssl@3.0.7?arch=x86_64` → `openssl`), or the
-/// text itself when it is a plain name.
-fn purl_name(product: &str) -> &str {
-    let Some(rest) = product.strip_prefix("pkg:") else { return product };
-    let path = rest.split(['@', '?', '#']).next().unwrap_or(rest);
-    path.rsplit('/').next().unwrap_or(path)
-}
-
-/// What the user chose; the same for every front end.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Only these severities are kept (empty: all).
-    pub severities: Vec<Severity>,
-    /// Drop findings without a fix.
-    pub ignore_unfixed: bool,
-    /// Ignored vulnerability ids.
-    pub ignore: Vec<IgnoreRule>,
-    /// VEX statements.
-    pub vex: Vec<VexStatement>,
-    /// Today (`YYYY-MM-DD`): for end-of-life dates, ignore expiry and the DB's age.
-    pub today: String,
-    /// Days after which the DB counts as stale (a warning).
-    pub db_max_age_days: u32,
-}
-
-impl Settings {
-    /// Defaults: everything kept, nothing ignored, a DB stale after 30 days.
-    pub fn new(today: &str) -> Self {
-        Settings {
-            severities: Vec::new(),
-            ignore_unfixed: false,
-            ignore: Vec::new(),
-            vex: Vec::new(),
-            today: String::from(today),
-            db_max_age_days: 30,
-        }
-    }
-}
-
-/// Parses a severity name (any case, surrounding spaces trimmed).
-pub fn parse_severity(name: &str) -> Option<Severity> {
-    Some(match name.trim().to_ascii_uppercase().as_str() {
-        "CRITICAL" => Severity::Critical,
-        "HIGH" => Severity::High,
-        "MEDIUM" => Severity::Medium,
-        "LOW" => Severity::Low,
-        "UNKNOWN" => Severity::Unknown,
-        _ => return None,
-    })
-}
-
-/// Days from a `YYYY-MM-DD` date (an RFC 3339 time is cut to its date) to another, on the
-/// civil calendar, if both parse.
-pub fn days_between(from: &str, to: &str) -> Option<i64> {
-    fn days(date: &str) -> Option<i64> {
-        let mut parts = date.get(..10)?.split('-');
-        let (y, m, d): (i64, i64, i64) =
-            (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
-        // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        Some(era * 146_097 + doe - 719_468)
-    }
-    Some(days(to)? - days(from)?)
-}
 
 fn db_report(db: &VulnDb<'_>) -> DbReport {
     DbReport {
@@ -307,34 +195,4 @@ pub fn generate(
         errors: folded,
         scan: ScanVerdict { complete: reasons.is_empty(), incomplete_reasons: reasons },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ignore_files_and_dates() {
-        let rules = parse_ignore_file("# comment\nCVE-1\n\n  CVE-2 exp:2026-01-31 # until then\n");
-        assert_eq!(
-            rules,
-            [
-                IgnoreRule { id: "CVE-1".into(), expires: None },
-                IgnoreRule { id: "CVE-2".into(), expires: Some("2026-01-31".into()) },
-            ]
-        );
-        assert_eq!(days_between("2026-01-31", "2026-02-01"), Some(1));
-        assert_eq!(days_between("2024-02-28", "2024-03-01"), Some(2));
-        assert_eq!(days_between("1970-01-01", "2026-11-30"), Some(20_787));
-        assert_eq!(days_between("garbage", "2026-11-30"), None);
-    }
-
-    #[test]
-    fn purls_name_their_package() {
-        assert_eq!(purl_name("pkg:rpm/rocky/openssl@3.0.7-16.el9?arch=x86_64"), "openssl");
-        assert_eq!(purl_name("pkg:apk/alpine/busybox"), "busybox");
-        assert_eq!(purl_name("openssl"), "openssl");
-        assert_eq!(parse_severity(" high "), Some(Severity::High));
-        assert_eq!(parse_severity("severe"), None);
-    }
 }
