@@ -344,3 +344,89 @@ fn checksum_type_not_verified_is_said() {
         ["fs (btrfs) at offset 0x100c4: unsupported: checksum type other than crc32c: tree blocks not verified"]
     );
 }
+
+/// The btrfs partition of opensuse.img copied out as a bare filesystem (the btrfs tools read
+/// bare filesystems), sparse.
+fn opensuse_partition(dir: &std::path::Path) -> String {
+    let img = btrfs_fixtures().join("opensuse.img");
+    let table: serde_json::Value =
+        serde_json::from_str(&tool("sfdisk", &["-J", img.to_str().unwrap()])).expect("sfdisk -J");
+    let part = &table["partitiontable"]["partitions"][1];
+    let (start, size) = (part["start"].as_u64().unwrap() * 512, part["size"].as_u64().unwrap() * 512);
+    let out = dir.join("suse.btrfs");
+    let status = std::process::Command::new("dd")
+        .arg(format!("if={}", img.display()))
+        .arg(format!("of={}", out.display()))
+        .args(["bs=1M", &format!("skip={start}"), &format!("count={size}")])
+        .args(["iflag=skip_bytes,count_bytes", "conv=sparse", "status=none"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out.to_str().unwrap().to_string()
+}
+
+/// Rewrites item keys of the root tree (tree 1) in every copy of the leaf holding them, with
+/// the checksum fixed: each `(from, to)` pair is a 17-byte key (objectid, type, offset).
+fn rewrite_root_tree_keys(image: &str, keys: &[((u64, u8, u64), (u64, u8, u64))]) {
+    let key_bytes = |(objectid, kind, offset): (u64, u8, u64)| {
+        let mut k = objectid.to_le_bytes().to_vec();
+        k.push(kind);
+        k.extend_from_slice(&offset.to_le_bytes());
+        k
+    };
+    let nodesize: usize = tool("btrfs", &["inspect-internal", "dump-super", image])
+        .lines()
+        .find_map(|l| l.strip_prefix("nodesize")?.trim().parse().ok())
+        .expect("dump-super nodesize");
+    let dump = tool("btrfs", &["inspect-internal", "dump-tree", "-t", "1", image]);
+    let leaves: Vec<u64> =
+        dump.lines().filter_map(|l| l.strip_prefix("leaf ")?.split_whitespace().next()?.parse().ok()).collect();
+    let mut rewritten = 0;
+    for leaf in leaves {
+        let copies = physical(image, leaf);
+        let mut block = read_block(image, copies[0], nodesize);
+        let mut changed = false;
+        for (from, to) in keys {
+            let from = key_bytes(*from);
+            if let Some(at) = block.windows(17).position(|w| w == from.as_slice()) {
+                block[at..at + 17].copy_from_slice(&key_bytes(*to));
+                changed = true;
+                rewritten += 1;
+            }
+        }
+        if changed {
+            fix_checksum(&mut block);
+            let mut f = std::fs::OpenOptions::new().write(true).open(image).unwrap();
+            for at in copies {
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(at)).unwrap();
+                std::io::Write::write_all(&mut f, &block).unwrap();
+            }
+        }
+    }
+    assert_eq!(rewritten, keys.len(), "every key was found in a root tree leaf");
+}
+
+#[test]
+fn subvolume_parent_references_in_a_cycle() {
+    const ROOT_REF: u8 = 156;
+    let dir = tempfile::tempdir().unwrap();
+    let image = opensuse_partition(dir.path());
+    // Two keys rewritten, in valid order: `@` (256) loses its link to the top level, and the
+    // link of `@/.snapshots/1/snapshot` (260) under `@/.snapshots` (259) now links `@` there:
+    // 256 → 259 → 256.
+    rewrite_root_tree_keys(
+        &image,
+        &[((5, ROOT_REF, 256), (5, ROOT_REF, 255)), ((259, ROOT_REF, 260), (259, ROOT_REF, 256))],
+    );
+    // btrfs-progs reads the rewritten tree: the keys are where they were put, in order.
+    let dump = tool("btrfs", &["inspect-internal", "dump-tree", "-t", "1", &image]);
+    assert!(dump.contains("key (FS_TREE ROOT_REF 255)") && dump.contains("key (259 ROOT_REF 256)"), "{dump}");
+    let ended = common::crafted::scan_crafted(&[&image], None, dir.path());
+    ended.assert_contained("btrfs subvolume cycle");
+    assert_eq!(ended.code, 4, "{}", ended.stderr);
+    let errors = ended.report["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["message"].as_str().unwrap().contains("subvolume parent references form a cycle")),
+        "{errors:?}"
+    );
+}

@@ -209,6 +209,51 @@ fn metadata_that_does_not_parse() {
 }
 
 #[test]
+fn metadata_tree_is_charged_to_the_budget_in_total() {
+    let _serial = serial();
+    // Sections of 4,000 small values each (every one under the per-section cap), filling the
+    // metadata area after the volume group: about 150,000 values in all.
+    let area_size = {
+        let img = Damaged::open(&lvm_fixtures().join("two-pv.raw"));
+        let mut header = [0u8; 64];
+        img.read_at(1_048_576 + 4096, &mut header).unwrap();
+        u64::from_le_bytes(header[32..40].try_into().unwrap())
+    };
+    let section = format!("s {{ {}}}\n", "a = 1 ".repeat(4000));
+    let filler = section.repeat((area_size as usize * 9 / 10) / section.len());
+    let img = edit_metadata(|t| format!("{t}\n{filler}"));
+    let b = Budget::new(8 << 20);
+    let (disk, heap_peak, _) = measure(|| Disk::open(&img, &NoFiles, &b).unwrap());
+    assert!(heap_peak < 8 << 20, "heap peak {heap_peak} within the 8 MiB budget");
+    assert!(disk.table.volumes.iter().all(|v| !v.id().starts_with("lvm:")), "no LVs from metadata over budget");
+    let w: Vec<_> = disk.table.warnings.iter().filter(|e| e.format == "lvm2").collect();
+    assert!(!w.is_empty());
+    for e in w {
+        assert!(matches!(e.kind, ErrorKind::MemoryLimit { .. }), "{e}");
+        assert!(e.offset > 1_048_576 + 4096, "offset on the disk, inside the metadata text: {e}");
+    }
+    // The scan says it could not read the volume group: never a clean result.
+    let report = disk.inspect();
+    assert!(report.errors.iter().any(|e| e.message.contains("memory")), "{:?}", report.errors);
+}
+
+#[test]
+fn extents_mapped_twice_are_refused() {
+    let _serial = serial();
+    // `other` (pv0 extents 8..12) moved onto extents 4..8, which `root`'s first segment maps.
+    let img = edit_metadata(|t| t.replacen("\"pv0\", 8\n", "\"pv0\", 4\n", 1));
+    let b = Budget::new(8 << 20);
+    let disk = Disk::open(&img, &NoFiles, &b).unwrap();
+    let state = |id: &str| disk.table.volumes.iter().find(|v| v.id() == id).unwrap().unreadable.map(|e| e.kind);
+    let shared = Some(ErrorKind::Corrupt("physical extents mapped more than once (overlapping or reused LV segments)"));
+    assert_eq!(state("lvm:fixturevg/root"), shared);
+    assert_eq!(state("lvm:fixturevg/other"), shared);
+    assert_eq!(state("lvm:fixturevg/striped"), None, "an LV on extents of its own is still read");
+    let report = disk.inspect();
+    assert!(report.errors.iter().any(|e| e.volume.as_deref() == Some("lvm:fixturevg/root")), "{:?}", report.errors);
+}
+
+#[test]
 fn segment_past_the_end_of_its_pv() {
     let _serial = serial();
     // The striped LV's second stripe (6 extents) moved to extent 35 of a 37-extent PV.

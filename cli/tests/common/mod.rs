@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod crafted;
 
 use coldscan_core::error::Layer;
 use coldscan_core::fs::{FileSystem, FileType, NodeId, Walk};

@@ -26,6 +26,8 @@ use metadata::{LvMeta, VgMeta};
 
 const FORMAT: &str = "lvm2";
 const SECTOR: u64 = 512;
+/// Most stripes (segment × stripe) compared for shared extents in one volume group.
+const MAX_STRIPES: usize = 1 << 16;
 
 /// One segment of a logical volume, in disk byte offsets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,8 +156,19 @@ pub fn logical_volumes(
     }
     let mut out = Vec::new();
     for vg in &groups {
-        for lv in vg.lvs.iter().filter(|lv| lv.visible) {
-            let (layout, unreadable) = match layout(vg, lv, &pvs) {
+        let shared = lvs_sharing_extents(vg);
+        for (index, lv) in vg.lvs.iter().enumerate().filter(|(_, lv)| lv.visible) {
+            let checked = match shared {
+                Err(e) => Err(e),
+                Ok(ref shared) if shared.contains(&index) => Err(Error::new(
+                    Layer::Volume,
+                    FORMAT,
+                    0,
+                    ErrorKind::Corrupt("physical extents mapped more than once (overlapping or reused LV segments)"),
+                )),
+                Ok(_) => layout(vg, lv, &pvs),
+            };
+            let (layout, unreadable) = match checked {
                 Ok(layout) => (Some(Arc::new(layout)), None),
                 Err(e) => (None, Some(e)),
             };
@@ -253,6 +266,52 @@ fn layout(vg: &VgMeta, lv: &LvMeta, found: &[FoundPv]) -> Result<LogicalVolume> 
         return Err(err(ErrorKind::Corrupt("LV without segments")));
     }
     Ok(LogicalVolume { size, segments })
+}
+
+/// The indexes of the LVs of `vg` whose segments map physical extents that another segment
+/// (of the same or another LV) maps too: lvm2 never writes such metadata, and reading it would
+/// let a few extents stand for a disk many times their size. At most [`MAX_STRIPES`] stripes
+/// are compared in all.
+fn lvs_sharing_extents(vg: &VgMeta) -> Result<Vec<usize>> {
+    // (PV key, first extent, end extent, LV index), for every stripe of every segment.
+    let mut used: Vec<(&str, u64, u64, usize)> = Vec::new();
+    for (index, lv) in vg.lvs.iter().enumerate() {
+        for seg in &lv.segments {
+            let count = (seg.stripes.len() as u64).max(1);
+            let per_stripe = seg.extent_count / count;
+            for (key, pe) in &seg.stripes {
+                if used.len() >= MAX_STRIPES {
+                    return Err(Error::new(
+                        Layer::Volume,
+                        FORMAT,
+                        0,
+                        ErrorKind::LoopLimit("LV segment stripes in one volume group"),
+                    ));
+                }
+                used.push((key.as_str(), *pe, pe.saturating_add(per_stripe), index));
+            }
+        }
+    }
+    used.sort_unstable();
+    let mut shared = Vec::new();
+    // The furthest end seen so far on the current PV, and whose it is.
+    let mut reach: Option<(&str, u64, usize)> = None;
+    for &(pv, start, end, lv) in &used {
+        match reach {
+            Some((reach_pv, reach_end, reach_lv)) if reach_pv == pv => {
+                if start < reach_end {
+                    shared.extend([reach_lv, lv]);
+                }
+                if end > reach_end {
+                    reach = Some((pv, end, lv));
+                }
+            }
+            _ => reach = Some((pv, end, lv)),
+        }
+    }
+    shared.sort_unstable();
+    shared.dedup();
+    Ok(shared)
 }
 
 fn unsupported_kind(kind: &str) -> &'static str {
