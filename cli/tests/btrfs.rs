@@ -365,10 +365,13 @@ fn opensuse_partition(dir: &std::path::Path) -> String {
     out.to_str().unwrap().to_string()
 }
 
+/// A btrfs key: (objectid, type, offset).
+type Key = (u64, u8, u64);
+
 /// Rewrites item keys of the root tree (tree 1) in every copy of the leaf holding them, with
-/// the checksum fixed: each `(from, to)` pair is a 17-byte key (objectid, type, offset).
-fn rewrite_root_tree_keys(image: &str, keys: &[((u64, u8, u64), (u64, u8, u64))]) {
-    let key_bytes = |(objectid, kind, offset): (u64, u8, u64)| {
+/// the checksum fixed: each `(from, to)` pair is a 17-byte key.
+fn rewrite_root_tree_keys(image: &str, keys: &[(Key, Key)]) {
+    let key_bytes = |(objectid, kind, offset): Key| {
         let mut k = objectid.to_le_bytes().to_vec();
         k.push(kind);
         k.extend_from_slice(&offset.to_le_bytes());
