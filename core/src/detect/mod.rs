@@ -23,7 +23,8 @@ use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::os::OsInfo;
 use crate::pkg::Package;
 use crate::version::{apk, dpkg, rpm};
-use crate::vulndb::{Severity, Status, VulnDb};
+use crate::vulndb::{Advisory, Severity, Status, VulnDb};
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -164,6 +165,9 @@ pub fn detect(
     }
     let mut charge = budget.reserve(Layer::Os, "detect", 0, 0)?;
     let mut findings: Vec<Finding> = Vec::new();
+    // Where each (vulnerability id, package name) finding is, so a second advisory for the
+    // same pair updates it in O(log n) instead of a scan of every finding so far.
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     for p in packages.iter().filter(|p| !p.is_gpg_pubkey()) {
         let installed = p.full_version();
         // Alpine, Debian and Ubuntu publish advisories per source package; rpm distributions
@@ -173,6 +177,11 @@ pub fn detect(
             Scheme::Rpm => &p.name,
         };
         let advisories = db.advisories(&platform, key)?;
+        // The decoded list is charged while it is used (released before the next package).
+        let decoded = advisories.iter().fold(0usize, |n, a| {
+            n.saturating_add(core::mem::size_of::<Advisory<'_>>()).saturating_add(a.vulns.len().saturating_mul(4))
+        });
+        let _decoded = budget.reserve(Layer::Db, "vulndb", 0, decoded)?;
         for a in &advisories {
             let applies = match (scheme, a.status) {
                 (_, Status::Fixed) if a.fixed.is_empty() => false,
@@ -203,7 +212,8 @@ pub fn detect(
             }
             for &v in &a.vulns {
                 let d = db.details(v)?;
-                if let Some(f) = findings.iter_mut().find(|f| f.id == d.id && f.package == p.name) {
+                let known = seen.get(&(String::from(d.id), p.name.clone())).and_then(|&i| findings.get_mut(i));
+                if let Some(f) = known {
                     // Keep the earliest fix that applies.
                     let earlier = match scheme {
                         Scheme::Apk => apk::compare(a.fixed, &f.fixed) == Ordering::Less,
@@ -236,8 +246,12 @@ pub fn detect(
                         + f.package.len()
                         + f.installed.len()
                         + f.fixed.len()
-                        + f.advisory.len(),
+                        + f.advisory.len()
+                        + core::mem::size_of::<((String, String), usize)>()
+                        + f.id.len()
+                        + f.package.len(),
                 )?;
+                seen.insert((f.id.clone(), f.package.clone()), findings.len());
                 findings.push(f);
             }
         }

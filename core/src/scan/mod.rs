@@ -117,7 +117,15 @@ fn target(
                 format!("{name} reached its end of life on {date}: its publisher no longer fixes vulnerabilities in it, and findings may be incomplete"),
             ));
         }
-        let (findings, _) = detect::detect(db, os, &packages, budget)?;
+        // Matching that runs out of memory (or meets a damaged DB) leaves this root's findings
+        // unknown: an error entry and an incomplete verdict, while the other roots are matched.
+        let findings = match detect::detect(db, os, &packages, budget) {
+            Ok((findings, _)) => findings,
+            Err(e) => {
+                errors.push(ErrorReport::from_error(&e, volume.clone()));
+                Vec::new()
+            }
+        };
         for f in &findings {
             if settings.ignore_unfixed && f.status != Status::Fixed {
                 continue;
@@ -195,4 +203,68 @@ pub fn generate(
         errors: folded,
         scan: ScanVerdict { complete: reasons.is_empty(), incomplete_reasons: reasons },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorLog;
+    use alloc::vec;
+    use crate::os::OsInfo;
+    use crate::pkg::{Inventory, Package, PackageDb, PackageList};
+    use crate::vulndb::{Builder, NewAdvisory, Severity};
+
+    /// A root with one Alpine package that has one fixed advisory in `db`.
+    fn alpine_root(parse_budget: &Budget) -> RootScan {
+        let mut packages = PackageList::new(parse_budget, "apk").unwrap();
+        let pkg = Package {
+            name: "busybox".into(),
+            version: "1.36.0-r0".into(),
+            db: Some(PackageDb::Apk),
+            ..Package::default()
+        };
+        packages.push(pkg, 0).unwrap();
+        RootScan {
+            os: Some(OsInfo { family: "alpine".into(), version_id: Some("3.18.0".into()), ..OsInfo::default() }),
+            kernels: Vec::new(),
+            inventories: vec![Inventory {
+                db: PackageDb::Apk,
+                path: "/lib/apk/db/installed".into(),
+                format: "apk-installed",
+                packages,
+                errors: ErrorLog::default(),
+            }],
+            errors: Vec::new(),
+            mounts: Vec::new(),
+            subvolume: None,
+        }
+    }
+
+    #[test]
+    fn matching_out_of_memory_is_an_incomplete_root_not_a_failed_scan() {
+        let mut b = Builder::new();
+        b.add(NewAdvisory::new("alpine 3.18", "busybox", "CVE-1", "1.36.1-r0", ""), Severity::High, "", "alpine");
+        let blob = b.finish("2026-11-30T00:00:00Z");
+        let db = VulnDb::open(&blob).unwrap();
+        let settings = Settings::new("2026-12-01");
+        let image = || ImageReport { path: String::new(), format: "raw", virtual_size: 0, bytes_read: 0, spooled: None };
+        let disk = |budget: &Budget| DiskScan {
+            volumes: Vec::new(),
+            roots: vec![(String::from("gpt:1"), alpine_root(budget))],
+            errors: Vec::new(),
+        };
+        // Enough memory: the finding.
+        let roomy = Budget::new(1 << 20);
+        let report = generate(image(), disk(&roomy), &db, &settings, &roomy).unwrap();
+        assert_eq!(report.targets[0].vulnerabilities.len(), 1);
+        // The same budget the parse used, too small to match: an error and an incomplete verdict.
+        let tight = Budget::new(1 << 20);
+        let scan = disk(&tight);
+        let _rest = tight.reserve(crate::Layer::Os, "test", 0, tight.limit() - tight.used()).unwrap();
+        let report = generate(image(), scan, &db, &settings, &tight).unwrap();
+        assert!(report.targets[0].vulnerabilities.is_empty());
+        assert!(!report.scan.complete);
+        let e = report.errors.iter().find(|e| e.message.contains("memory")).expect("the memory error");
+        assert_eq!(e.volume.as_deref(), Some("gpt:1"));
+    }
 }
