@@ -209,10 +209,10 @@ pub fn generate(
 mod tests {
     use super::*;
     use crate::error::ErrorLog;
-    use alloc::vec;
     use crate::os::OsInfo;
     use crate::pkg::{Inventory, Package, PackageDb, PackageList};
     use crate::vulndb::{Builder, NewAdvisory, Severity};
+    use alloc::vec;
 
     /// A root with one Alpine package that has one fixed advisory in `db`.
     fn alpine_root(parse_budget: &Budget) -> RootScan {
@@ -247,7 +247,8 @@ mod tests {
         let blob = b.finish("2026-11-30T00:00:00Z");
         let db = VulnDb::open(&blob).unwrap();
         let settings = Settings::new("2026-12-01");
-        let image = || ImageReport { path: String::new(), format: "raw", virtual_size: 0, bytes_read: 0, spooled: None };
+        let image =
+            || ImageReport { path: String::new(), format: "raw", virtual_size: 0, bytes_read: 0, spooled: None };
         let disk = |budget: &Budget| DiskScan {
             volumes: Vec::new(),
             roots: vec![(String::from("gpt:1"), alpine_root(budget))],
