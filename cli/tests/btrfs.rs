@@ -221,7 +221,7 @@ fn damaged_primary_superblock_uses_a_mirror() {
     let report = disk.inspect();
     assert_eq!(report.targets.len(), 1, "read through the mirror at 64 MiB");
     let e = report.errors.iter().find(|e| e.message.contains("checksum")).expect("the damaged copy is reported");
-    assert_eq!((e.layer, e.offset, e.volume.as_deref()), ("fs", 0x10000, Some("whole")), "{e:?}");
+    assert_eq!((e.layer, e.offset, e.volume.as_deref()), (coldscan_core::Layer::Fs, 0x10000, Some("whole")), "{e:?}");
 }
 
 #[test]

@@ -298,8 +298,12 @@ fn faulted_scan(source: &dyn ReadAt, fault: Option<Fault>, meter: &ReadMeter<'_>
                 .flat_map(move |inv| inv.packages.as_slice().iter().map(move |p| format!("{volume} {p:?}")))
         })
         .collect();
-    let mut errors: Vec<String> =
-        scan.errors.iter().filter(|e| e.level == "error").map(|e| e.message.clone()).collect();
+    let mut errors: Vec<String> = scan
+        .errors
+        .iter()
+        .filter(|e| e.level == coldscan_core::report::Level::Error)
+        .map(|e| e.message.clone())
+        .collect();
     errors.extend(scan.roots.iter().flat_map(|(_, r)| r.errors.iter().map(|e| e.to_string())));
     (packages, errors)
 }

@@ -285,7 +285,7 @@ fn corrupt_superblock_is_reported_not_fatal() {
         }
         assert_eq!(report.volumes[0].filesystem, Some("xfs"));
         let e = &report.errors[0];
-        assert_eq!((e.layer, e.volume.as_deref(), e.offset), ("fs", Some("whole"), at), "{e:?}");
+        assert_eq!((e.layer, e.volume.as_deref(), e.offset), (coldscan_core::Layer::Fs, Some("whole"), at), "{e:?}");
         assert!(e.message.contains("allocation group size"), "{}", e.message);
     }
 }

@@ -1,9 +1,93 @@
 //! The serde model of what coldscan reports. Field names here are the JSON contract
 //! (`../shared/DESIGN.md`): extend, never rename.
 
+use crate::error::Layer;
+use crate::vulndb::{Severity, Status};
 use alloc::string::String;
 use alloc::vec::Vec;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// A value written in reports as its name (`HIGH`, `fixed`, `fs`, `warning`): each enum says
+/// its name once, and the presenters match on the enum, never on the text.
+pub trait ReportName: Copy {
+    /// The name in reports.
+    fn as_str(self) -> &'static str;
+}
+
+impl ReportName for Layer {
+    fn as_str(self) -> &'static str {
+        Layer::as_str(self)
+    }
+}
+
+impl ReportName for Severity {
+    fn as_str(self) -> &'static str {
+        Severity::as_str(self)
+    }
+}
+
+impl ReportName for Status {
+    fn as_str(self) -> &'static str {
+        Status::as_str(self)
+    }
+}
+
+/// Each report enum displays as its report name.
+macro_rules! display_by_name {
+    ($($t:ty),*) => {$(
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(ReportName::as_str(*self))
+            }
+        }
+    )*};
+}
+
+display_by_name!(Severity, Status, Level, Suppression);
+
+/// Serializes a [`ReportName`] as its name (serde's `serialize_with`).
+fn by_name<T: ReportName, S: Serializer>(value: &T, serializer: S) -> core::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_str())
+}
+
+/// How much a problem in the report weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Something was not read or not matched: the scan is incomplete.
+    Error,
+    /// Worth knowing, but everything was read (a backup GPT used, an end-of-life release).
+    Warning,
+}
+
+impl ReportName for Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
+/// Why a finding was left out of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suppression {
+    /// An ignore-file rule (still in force).
+    Ignored,
+    /// A VEX statement: not affected.
+    VexNotAffected,
+    /// A VEX statement: fixed.
+    VexFixed,
+}
+
+impl ReportName for Suppression {
+    fn as_str(self) -> &'static str {
+        match self {
+            Suppression::Ignored => "ignored",
+            Suppression::VexNotAffected => "vex_not_affected",
+            Suppression::VexFixed => "vex_fixed",
+        }
+    }
+}
 
 /// Schema id of the `inspect` report.
 pub const INSPECT_SCHEMA: &str = "coldscan/inspect/v1";
@@ -233,8 +317,9 @@ pub struct OsReport {
 /// A problem met during the scan.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorReport {
-    /// Layer: `source`, `image`, `volume`, `fs`, `os`.
-    pub layer: &'static str,
+    /// Layer: `source`, `image`, `volume`, `fs`, `os`, `pkg`, `db`.
+    #[serde(serialize_with = "by_name")]
+    pub layer: Layer,
     /// Volume id, when the problem is inside one.
     pub volume: Option<String>,
     /// Byte offset within the layer's input.
@@ -246,35 +331,36 @@ pub struct ErrorReport {
     pub message: String,
     /// `error`: something was not read or not matched, so the scan is incomplete; `warning`:
     /// worth knowing, but everything was read (a backup GPT used, an end-of-life release).
-    pub level: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub level: Level,
 }
 
 impl ErrorReport {
     /// An error whose message says more than an [`crate::Error`] can (names read from disk).
     pub fn text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
-        ErrorReport { layer: layer.as_str(), volume, offset: 0, path: None, message, level: "error" }
+        ErrorReport { layer, volume, offset: 0, path: None, message, level: Level::Error }
     }
 
     /// A warning with a message of its own.
     pub fn warning_text(layer: crate::Layer, volume: Option<String>, message: String) -> Self {
-        ErrorReport { level: "warning", ..Self::text(layer, volume, message) }
+        ErrorReport { level: Level::Warning, ..Self::text(layer, volume, message) }
     }
 
     /// The report entry for error `e`, met inside `volume` if given.
     pub fn from_error(e: &crate::Error, volume: Option<String>) -> Self {
         ErrorReport {
-            layer: e.layer.as_str(),
+            layer: e.layer,
             volume,
             offset: e.offset,
             path: e.file,
             message: alloc::format!("{e}"),
-            level: "error",
+            level: Level::Error,
         }
     }
 
     /// The report entry for `e` when it did not stop anything from being read.
     pub fn warning(e: &crate::Error, volume: Option<String>) -> Self {
-        ErrorReport { level: "warning", ..Self::from_error(e, volume) }
+        ErrorReport { level: Level::Warning, ..Self::from_error(e, volume) }
     }
 }
 
@@ -286,7 +372,8 @@ pub struct SuppressedReport {
     /// Package name.
     pub package: String,
     /// `ignored`, `vex_not_affected` or `vex_fixed`.
-    pub reason: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub reason: Suppression,
     /// The VEX justification or the ignore rule's expiry.
     pub justification: Option<String>,
 }
@@ -379,9 +466,11 @@ pub struct VulnerabilityReport {
     /// Fixed version, if any.
     pub fixed: Option<String>,
     /// `fixed`, `affected`, `will_not_fix`, `fix_deferred`, `end_of_life`.
-    pub status: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub status: Status,
     /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`.
-    pub severity: &'static str,
+    #[serde(serialize_with = "by_name")]
+    pub severity: Severity,
     /// Title, if known.
     pub title: Option<String>,
     /// Distribution advisory id, if any.
@@ -399,8 +488,8 @@ impl VulnerabilityReport {
             package: f.package.clone(),
             installed: f.installed.clone(),
             fixed: opt(&f.fixed),
-            status: f.status.as_str(),
-            severity: f.severity.as_str(),
+            status: f.status,
+            severity: f.severity,
             title: opt(&f.title),
             advisory: opt(&f.advisory),
             source: f.source.clone(),

@@ -4,7 +4,7 @@
 
 use crate::worker::{DbBytes, Job};
 use coldscan_core::report::{ScanReport, ScanTargetReport, VulnerabilityReport};
-use coldscan_core::vulndb::{Coverage, VulnDb};
+use coldscan_core::vulndb::{Coverage, Severity, VulnDb};
 use eframe::egui::{self, Color32, RichText};
 use egui_extras::{Column, TableBuilder};
 
@@ -42,7 +42,7 @@ pub enum SortBy {
 #[derive(Debug, Clone)]
 pub struct FindingFilter {
     /// Severities hidden by clicking their chip.
-    pub hidden: Vec<&'static str>,
+    pub hidden: Vec<Severity>,
     /// `None`: all; `Some(true)`: with a fix; `Some(false)`: without.
     pub fixed: Option<bool>,
     /// Free text matched against id, package and title.
@@ -65,21 +65,47 @@ impl Default for FindingFilter {
     }
 }
 
-const SEVERITIES: [&str; 5] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"];
-
 /// The colour of a severity.
-pub fn severity_color(severity: &str) -> Color32 {
+pub fn severity_color(severity: Severity) -> Color32 {
     match severity {
-        "CRITICAL" => Color32::from_rgb(0xd3, 0x2f, 0x2f),
-        "HIGH" => Color32::from_rgb(0xf5, 0x7c, 0x00),
-        "MEDIUM" => Color32::from_rgb(0xf9, 0xa8, 0x25),
-        "LOW" => Color32::from_rgb(0x42, 0x8b, 0xca),
-        _ => Color32::GRAY,
+        Severity::Critical => Color32::from_rgb(0xd3, 0x2f, 0x2f),
+        Severity::High => Color32::from_rgb(0xf5, 0x7c, 0x00),
+        Severity::Medium => Color32::from_rgb(0xf9, 0xa8, 0x25),
+        Severity::Low => Color32::from_rgb(0x42, 0x8b, 0xca),
+        Severity::Unknown => Color32::GRAY,
     }
 }
 
-fn severity_rank(s: &str) -> usize {
-    SEVERITIES.iter().position(|x| *x == s).unwrap_or(SEVERITIES.len())
+/// Orders ids as people read them: runs of digits by their number, so `CVE-2024-9999` comes
+/// before `CVE-2024-10000`.
+pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> impl Iterator<Item = (bool, &str)> {
+        let mut rest = s;
+        std::iter::from_fn(move || {
+            let first = rest.chars().next()?;
+            let digits = first.is_ascii_digit();
+            let end = rest.find(|c: char| c.is_ascii_digit() != digits).unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            rest = tail;
+            Some((digits, run))
+        })
+    }
+    let (mut ra, mut rb) = (runs(a), runs(b));
+    loop {
+        let order = match (ra.next(), rb.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some((true, x)), Some((true, y))) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            (Some((_, x)), Some((_, y))) => x.cmp(y),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
 }
 
 /// The DB line of the top bar, with a banner when it is older than 30 days on `today`.
@@ -175,7 +201,7 @@ pub fn results(ui: &mut egui::Ui, report: &ScanReport, tab: &mut Tab, filter: &m
 
 fn severity_chips(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) {
     ui.horizontal_wrapped(|ui| {
-        for sev in SEVERITIES {
+        for sev in Severity::RANKED {
             let n = report.targets.iter().flat_map(|t| &t.vulnerabilities).filter(|v| v.severity == sev).count();
             let shown = !filter.hidden.contains(&sev);
             let text =
@@ -223,15 +249,16 @@ pub fn visible_findings(report: &ScanReport, filter: &FindingFilter) -> Vec<(usi
     rows.sort_by(|a, b| {
         let ((ta, va), (tb, vb)) = (get(a), get(b));
         let order = match filter.sort.0 {
-            SortBy::Severity => severity_rank(va.severity).cmp(&severity_rank(vb.severity)),
-            SortBy::Id => va.id.cmp(&vb.id),
+            // Most severe first.
+            SortBy::Severity => vb.severity.cmp(&va.severity),
+            SortBy::Id => natural_order(&va.id, &vb.id),
             SortBy::Package => va.package.cmp(&vb.package),
             SortBy::Installed => va.installed.cmp(&vb.installed),
             SortBy::Fixed => va.fixed.cmp(&vb.fixed),
-            SortBy::Status => va.status.cmp(vb.status),
+            SortBy::Status => va.status.as_str().cmp(vb.status.as_str()),
             SortBy::Volume => ta.volume.cmp(&tb.volume),
         }
-        .then_with(|| va.id.cmp(&vb.id))
+        .then_with(|| natural_order(&va.id, &vb.id))
         .then_with(|| va.package.cmp(&vb.package));
         if filter.sort.1 {
             order.reverse()
@@ -315,14 +342,14 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
                 let f = &target.vulnerabilities[v];
                 row.set_selected(filter.selected == Some((t, v)));
                 row.col(|ui| {
-                    cell(ui, RichText::new(f.severity).color(severity_color(f.severity)).strong());
+                    cell(ui, RichText::new(f.severity.as_str()).color(severity_color(f.severity)).strong());
                 });
                 for text in [
                     f.id.as_str(),
                     &f.package,
                     &f.installed,
                     f.fixed.as_deref().unwrap_or("—"),
-                    f.status,
+                    f.status.as_str(),
                     &target.volume,
                 ] {
                     row.col(|ui| {
@@ -343,7 +370,7 @@ fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
 
 fn detail(ui: &mut egui::Ui, target: &ScanTargetReport, f: &VulnerabilityReport) {
     ui.heading(&f.id);
-    ui.colored_label(severity_color(f.severity), RichText::new(f.severity).strong());
+    ui.colored_label(severity_color(f.severity), RichText::new(f.severity.as_str()).strong());
     if let Some(title) = &f.title {
         ui.label(title);
     }
@@ -353,7 +380,7 @@ fn detail(ui: &mut egui::Ui, target: &ScanTargetReport, f: &VulnerabilityReport)
             ("Package", f.package.as_str()),
             ("Installed", f.installed.as_str()),
             ("Fixed", f.fixed.as_deref().unwrap_or("no fix yet")),
-            ("Status", f.status),
+            ("Status", f.status.as_str()),
             ("Advisory", f.advisory.as_deref().unwrap_or("—")),
             ("Data source", f.source.as_str()),
             ("Volume", target.volume.as_str()),
@@ -462,4 +489,19 @@ fn layers(ui: &mut egui::Ui, report: &ScanReport) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_order;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn ids_in_numeric_order() {
+        let mut ids = ["CVE-2024-10000", "CVE-2023-4567", "CVE-2024-9999", "ALAS-2023-100", "CVE-2024-00999"];
+        ids.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(ids, ["ALAS-2023-100", "CVE-2023-4567", "CVE-2024-00999", "CVE-2024-9999", "CVE-2024-10000"]);
+        assert_eq!(natural_order("CVE-1", "CVE-1"), Ordering::Equal);
+        assert_eq!(natural_order("CVE-01", "CVE-1"), "CVE-01".cmp("CVE-1"), "equal numbers: by text");
+    }
 }

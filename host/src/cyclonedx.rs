@@ -4,6 +4,7 @@
 //! for a scan the findings as CycloneDX vulnerabilities affecting those components.
 
 use coldscan_core::report::{OsReport, PackageReport, PackageTargetReport};
+use coldscan_core::vulndb::Severity;
 use cyclonedx_bom::external_models::date_time::DateTime;
 use cyclonedx_bom::models::bom::Bom;
 use cyclonedx_bom::models::component::{Classification, Component, Components};
@@ -115,11 +116,11 @@ pub fn scan_bom(report: &coldscan_core::report::ScanReport) -> Bom {
             vuln.description = v.title.as_deref().map(String::from);
             vuln.recommendation = v.fixed.as_deref().map(|f| format!("Upgrade {} to {f}", v.package));
             let severity = match v.severity {
-                "CRITICAL" => CdxSeverity::Critical,
-                "HIGH" => CdxSeverity::High,
-                "MEDIUM" => CdxSeverity::Medium,
-                "LOW" => CdxSeverity::Low,
-                _ => CdxSeverity::Unknown,
+                Severity::Critical => CdxSeverity::Critical,
+                Severity::High => CdxSeverity::High,
+                Severity::Medium => CdxSeverity::Medium,
+                Severity::Low => CdxSeverity::Low,
+                Severity::Unknown => CdxSeverity::Unknown,
             };
             vuln.vulnerability_ratings = Some(VulnerabilityRatings(vec![VulnerabilityRating::new(
                 None::<Score>,

@@ -5,7 +5,8 @@
 //! and errors as tool execution notifications, and `executionSuccessful` false when the scan
 //! was incomplete.
 
-use coldscan_core::report::ScanReport;
+use coldscan_core::report::{ReportName, ScanReport};
+use coldscan_core::vulndb::Severity;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
@@ -13,22 +14,22 @@ use serde_sarif::sarif::{
 };
 use std::collections::BTreeMap;
 
-fn level(severity: &str) -> ResultLevel {
+fn level(severity: Severity) -> ResultLevel {
     match severity {
-        "CRITICAL" | "HIGH" => ResultLevel::Error,
-        "MEDIUM" => ResultLevel::Warning,
-        _ => ResultLevel::Note,
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low | Severity::Unknown => ResultLevel::Note,
     }
 }
 
 /// The score GitHub code scanning reads to rank security results.
-fn security_severity(severity: &str) -> &'static str {
+fn security_severity(severity: Severity) -> &'static str {
     match severity {
-        "CRITICAL" => "9.5",
-        "HIGH" => "8.0",
-        "MEDIUM" => "5.5",
-        "LOW" => "2.0",
-        _ => "0.0",
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "2.0",
+        Severity::Unknown => "0.0",
     }
 }
 
@@ -130,7 +131,7 @@ pub fn from_report(report: &ScanReport) -> Sarif {
         .errors
         .iter()
         .map(|e| {
-            let level = if e.level == "error" { "error" } else { "warning" };
+            let level = e.level.as_str();
             let text = format!("[{}] {}", e.volume.as_deref().unwrap_or("image"), e.message);
             Notification::builder()
                 .message(Message::builder().text(text).build())

@@ -3,12 +3,12 @@
 //! severities coloured on a terminal unless `NO_COLOR` is set.
 
 use coldscan_core::report::ScanReport;
+use coldscan_core::vulndb::Severity;
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use std::io::Write;
 
 /// Width from which the STATUS and TITLE columns are shown.
 const WIDE: u16 = 140;
-const SEVERITIES: [&str; 5] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"];
 
 /// How tables are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,17 +39,17 @@ fn terminal_width() -> Option<u16> {
     t.width()
 }
 
-fn severity_cell(severity: &str, color: bool) -> Cell {
+fn severity_cell(severity: Severity, color: bool) -> Cell {
     let cell = Cell::new(severity);
     if !color {
         return cell;
     }
     match severity {
-        "CRITICAL" => cell.fg(Color::Red),
-        "HIGH" => cell.fg(Color::DarkRed),
-        "MEDIUM" => cell.fg(Color::Yellow),
-        "LOW" => cell.fg(Color::Blue),
-        _ => cell,
+        Severity::Critical => cell.fg(Color::Red),
+        Severity::High => cell.fg(Color::DarkRed),
+        Severity::Medium => cell.fg(Color::Yellow),
+        Severity::Low => cell.fg(Color::Blue),
+        Severity::Unknown => cell,
     }
 }
 
@@ -74,8 +74,8 @@ pub fn write_scan(report: &ScanReport, style: &TableStyle, out: &mut dyn Write) 
             o.pretty_name.clone().unwrap_or_else(|| format!("{} {}", o.family, o.version_id.as_deref().unwrap_or("")))
         });
         writeln!(out, "\n{} ({os}, {} packages)", t.volume, t.packages.len())?;
-        let count = |s: &str| t.vulnerabilities.iter().filter(|v| v.severity == s).count();
-        let counts: Vec<String> = SEVERITIES.iter().map(|s| format!("{s}: {}", count(s))).collect();
+        let count = |s: Severity| t.vulnerabilities.iter().filter(|v| v.severity == s).count();
+        let counts: Vec<String> = Severity::RANKED.iter().map(|&s| format!("{s}: {}", count(s))).collect();
         writeln!(out, "Total: {} ({})", t.vulnerabilities.len(), counts.join(", "))?;
         if !t.suppressed.is_empty() {
             writeln!(out, "Suppressed: {} (ignore rules and VEX statements)", t.suppressed.len())?;

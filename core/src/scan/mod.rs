@@ -21,8 +21,8 @@ use crate::budget::Budget;
 use crate::detect::{self, Finding};
 use crate::inspect::{os_report, DiskScan, RootScan};
 use crate::report::{
-    DbReport, DbSourceReport, ErrorReport, ImageReport, PackageReport, ScanReport, ScanTargetReport, ScanVerdict,
-    SuppressedReport, VulnerabilityReport, REPORT_SCHEMA,
+    DbReport, DbSourceReport, ErrorReport, ImageReport, Level, PackageReport, ScanReport, ScanTargetReport,
+    ScanVerdict, SuppressedReport, Suppression, VulnerabilityReport, REPORT_SCHEMA,
 };
 use crate::vex::VexStatus;
 use crate::vulndb::{Coverage, Status, VulnDb};
@@ -45,7 +45,7 @@ fn db_report(db: &VulnDb<'_>) -> DbReport {
 
 /// Why a finding is suppressed, if it is.
 fn suppression(f: &Finding, settings: &Settings) -> Option<SuppressedReport> {
-    let base = |reason: &'static str, justification: Option<String>| SuppressedReport {
+    let base = |reason: Suppression, justification: Option<String>| SuppressedReport {
         id: f.id.clone(),
         package: f.package.clone(),
         reason,
@@ -55,13 +55,15 @@ fn suppression(f: &Finding, settings: &Settings) -> Option<SuppressedReport> {
         let expired =
             rule.expires.as_deref().is_some_and(|exp| days_between(exp, &settings.today).is_some_and(|d| d > 0));
         if !expired {
-            return Some(base("ignored", rule.expires.as_ref().map(|e| format!("ignored until {e}"))));
+            return Some(base(Suppression::Ignored, rule.expires.as_ref().map(|e| format!("ignored until {e}"))));
         }
     }
     let vex = settings.vex.iter().find(|s| s.id == f.id && s.covers(&f.package));
     match vex {
-        Some(s) if s.status == VexStatus::NotAffected => Some(base("vex_not_affected", s.justification.clone())),
-        Some(s) if s.status == VexStatus::Fixed => Some(base("vex_fixed", s.justification.clone())),
+        Some(s) if s.status == VexStatus::NotAffected => {
+            Some(base(Suppression::VexNotAffected, s.justification.clone()))
+        }
+        Some(s) if s.status == VexStatus::Fixed => Some(base(Suppression::VexFixed, s.justification.clone())),
         _ => None,
     }
 }
@@ -185,7 +187,7 @@ pub fn generate(
             folded.push(e);
         }
     }
-    for e in folded.iter().filter(|e| e.level == "error") {
+    for e in folded.iter().filter(|e| e.level == Level::Error) {
         let reason = match &e.volume {
             Some(v) => format!("{v}: {}", e.message),
             None => e.message.clone(),

@@ -75,6 +75,10 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, most severe first (the order reports and tables list them in).
+    pub const RANKED: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Unknown];
+
     /// Name in reports.
     pub fn as_str(self) -> &'static str {
         match self {
