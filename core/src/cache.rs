@@ -7,7 +7,7 @@
 
 use crate::budget::{Budget, FixedVec};
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, piece, ReadAt};
+use crate::io::{eof, fits, piece, read_mapped, ReadAt, Segment};
 use core::cell::RefCell;
 use core::fmt;
 
@@ -114,24 +114,21 @@ impl<R: ReadAt> ReadAt for BlockCache<R> {
             return self.inner.read_at(offset, buf);
         }
         let bs = self.block_size as u64;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let block = pos / bs;
-            let in_block = (pos % bs) as usize;
-            let rest = buf.len() - done;
-            if in_block == 0 && rest as u64 >= bs {
-                // Whole blocks: read straight through, as many as are contiguous.
-                let whole = rest - rest % self.block_size;
-                self.inner.read_at(pos, piece(buf, done, whole, (Layer::Source, "cache", pos))?)?;
-                done += whole;
+        // Whole blocks are read straight through, as many as are contiguous; a part of a block
+        // comes from the cache.
+        let map = |pos: u64, wanted: usize| {
+            let in_block = pos % bs;
+            Ok(if in_block == 0 && wanted as u64 >= bs {
+                let whole = wanted as u64 - wanted as u64 % bs;
+                (Segment::At((pos, None)), whole)
             } else {
-                let n = rest.min(self.block_size - in_block);
-                self.read_cached(block, in_block, piece(buf, done, n, (Layer::Source, "cache", pos))?)?;
-                done += n;
-            }
-        }
-        Ok(())
+                (Segment::At((pos, Some((pos / bs, in_block as usize)))), bs - in_block)
+            })
+        };
+        read_mapped(offset, buf, (Layer::Source, "cache"), map, |(pos, cached), out| match cached {
+            None => self.inner.read_at(pos, out),
+            Some((block, in_block)) => self.read_cached(block, in_block, out),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! volumes are still read; only an unreadable image or disk fails the whole inspection.
 
 use crate::budget::Budget;
+use crate::codec::{BuiltIn, Codecs};
 use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::fs::fstab::{self, DeviceRef};
 use crate::fs::mount::MountedFs;
@@ -18,6 +19,7 @@ use crate::report::{
 use crate::volume::{self, Scheme, Volume, VolumeTable};
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// A guest disk opened down to its volume table.
@@ -28,6 +30,7 @@ pub struct Disk<'a> {
     /// Its volumes.
     pub table: VolumeTable,
     budget: Budget,
+    codecs: Arc<dyn Codecs>,
 }
 
 /// A volume's filesystem, opened.
@@ -35,11 +38,21 @@ pub type OpenFs<'a> = Box<dyn FileSystem + 'a>;
 
 impl<'a> Disk<'a> {
     /// Opens the container (any format; files it names come from `opener`) and reads the
-    /// guest disk's volume table.
+    /// guest disk's volume table; filesystems decode compressed data with the built-in decoders.
     pub fn open(source: &'a dyn ReadAt, opener: &'a dyn Opener, budget: &Budget) -> Result<Self> {
+        Self::open_with(source, opener, budget, BuiltIn::shared())
+    }
+
+    /// [`Disk::open`], with filesystems decoding compressed data with `codecs`.
+    pub fn open_with(
+        source: &'a dyn ReadAt,
+        opener: &'a dyn Opener,
+        budget: &Budget,
+        codecs: Arc<dyn Codecs>,
+    ) -> Result<Self> {
         let image = image::open(source, opener, budget)?;
         let table = volume::read_volumes(image.disk.as_ref(), budget)?;
-        Ok(Disk { image, table, budget: budget.clone() })
+        Ok(Disk { image, table, budget: budget.clone(), codecs })
     }
 
     /// The bytes of volume `v`: a window of the disk, or a logical volume's extents.
@@ -58,7 +71,7 @@ impl<'a> Disk<'a> {
     pub fn filesystem(&self, v: &Volume) -> Result<(Option<FsProbe>, Option<OpenFs<'_>>)> {
         let bytes = self.volume_bytes(v)?;
         let Some(probe) = fs::probe(bytes.as_ref())? else { return Ok((None, None)) };
-        let opened = fs::open(bytes, &probe, &self.budget)?;
+        let opened = fs::open(bytes, &probe, &self.budget, &self.codecs)?;
         Ok((Some(probe), opened))
     }
 
@@ -137,7 +150,9 @@ impl<'a> Disk<'a> {
         };
         for sub in fs.subvolumes()? {
             let select = fs::btrfs::SubvolumeSelector::Id(sub.id);
-            let Some(candidate) = fs::open_subvolume(self.volume_bytes(v)?, &probe, &self.budget, select)? else {
+            let Some(candidate) =
+                fs::open_subvolume(self.volume_bytes(v)?, &probe, &self.budget, select, &self.codecs)?
+            else {
                 break;
             };
             if matches!(os::detect(candidate.as_ref(), &self.budget), Ok(Some(_))) {
@@ -223,7 +238,7 @@ impl<'a> Disk<'a> {
             let opened = match (subvolume, probes.get(index).and_then(|p| p.as_ref())) {
                 (Some(select), Some(probe)) => self
                     .volume_bytes(volume)
-                    .and_then(|bytes| fs::open_subvolume(bytes, probe, &self.budget, select))
+                    .and_then(|bytes| fs::open_subvolume(bytes, probe, &self.budget, select, &self.codecs))
                     .map(|fs| (None, fs)),
                 _ => self.filesystem(volume),
             };

@@ -80,6 +80,53 @@ pub fn piece<'a>(
         .ok_or_else(|| Error::new(layer, format, offset, ErrorKind::Corrupt("read span")))
 }
 
+/// Where one stretch of a mapped read comes from: mapped bytes (`At`, with whatever locates
+/// them: a device offset, an extent and an offset in it), or a hole that reads as zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<T = u64> {
+    /// Mapped: `T` says where the stretch starts in the layer below.
+    At(T),
+    /// Not mapped: zeros.
+    Hole,
+}
+
+/// The one mapped-read loop every layer that maps its bytes onto another shares (extent
+/// lists, grain and cluster tables, LV segments, filesystem extents, chunks).
+///
+/// Fills `buf` with the bytes at `offset`, stretch by stretch: `map(pos, wanted)` says where
+/// the stretch at `pos` comes from and how many bytes it runs from there (`wanted`: how many
+/// `buf` still needs, for maps that look ahead no further); `read(at, piece)` fills a
+/// mapped piece (at most that long, cut to what `buf` still wants); a hole is zero-filled. A
+/// stretch of length 0, or positions past `u64`, are errors naming `layer`/`format` and the
+/// position — never an endless loop or a panic.
+pub fn read_mapped<T>(
+    offset: u64,
+    buf: &mut [u8],
+    (layer, format): (Layer, &'static str),
+    mut map: impl FnMut(u64, usize) -> Result<(Segment<T>, u64)>,
+    mut read: impl FnMut(T, &mut [u8]) -> Result<()>,
+) -> Result<()> {
+    let mut rest = buf;
+    let mut pos = offset;
+    while !rest.is_empty() {
+        let (segment, run) = map(pos, rest.len())?;
+        if run == 0 {
+            return Err(Error::new(layer, format, pos, ErrorKind::Corrupt("a mapping gave an empty stretch")));
+        }
+        let n = usize::try_from(run).map_or(rest.len(), |run| run.min(rest.len()));
+        let (piece, tail) = rest.split_at_mut(n);
+        match segment {
+            Segment::At(at) => read(at, piece)?,
+            Segment::Hole => piece.fill(0),
+        }
+        rest = tail;
+        if !rest.is_empty() {
+            pos = pos.checked_add(n as u64).ok_or(Error::new(layer, format, pos, ErrorKind::Corrupt("read span")))?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether `len` bytes at `offset` lie inside `size` bytes (overflow-safe).
 pub fn fits(offset: u64, len: u64, size: u64) -> bool {
     offset.checked_add(len).is_some_and(|end| end <= size)
@@ -138,6 +185,39 @@ impl<R: ReadAt> ReadAt for Window<R> {
 
 #[cfg(test)]
 mod tests {
+    use super::{read_mapped, Segment};
+
+    #[test]
+    fn mapped_reads_stretch_by_stretch() {
+        let disk: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+        // Stretches of 3 bytes: even ones mapped onto the disk at the same offset, odd ones
+        // holes.
+        let map = |pos: u64, _| {
+            let seg = if (pos / 3).is_multiple_of(2) { Segment::At(pos) } else { Segment::Hole };
+            Ok((seg, 3 - pos % 3))
+        };
+        let mut buf = [0xFFu8; 7];
+        read_mapped(1, &mut buf, (Layer::Image, "t"), map, |at, piece| {
+            piece.copy_from_slice(&disk[at as usize..at as usize + piece.len()]);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(buf, [2, 3, 0, 0, 0, 7, 8]);
+        // An empty stretch is an error, not an endless loop.
+        let e = read_mapped(5, &mut buf, (Layer::Image, "t"), |_, _| Ok((Segment::<u64>::Hole, 0)), |_, _| Ok(()))
+            .unwrap_err();
+        assert_eq!((e.offset, e.kind), (5, ErrorKind::Corrupt("a mapping gave an empty stretch")));
+        // Past u64: an error at the last position.
+        let e =
+            read_mapped(u64::MAX, &mut buf, (Layer::Image, "t"), |_, _| Ok((Segment::<u64>::Hole, 1)), |_, _| Ok(()))
+                .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Corrupt("read span"));
+        // A stretch longer than usize is cut to what the buffer wants.
+        read_mapped(0, &mut buf, (Layer::Image, "t"), |_, _| Ok((Segment::<u64>::Hole, u64::MAX)), |_, _| Ok(()))
+            .unwrap();
+        assert_eq!(buf, [0; 7]);
+    }
+
     use super::*;
 
     #[test]

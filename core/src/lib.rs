@@ -31,6 +31,7 @@ extern crate alloc;
 pub mod budget;
 pub mod bytes;
 pub mod cache;
+pub mod codec;
 mod crc32;
 pub mod detect;
 pub mod error;

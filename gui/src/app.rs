@@ -238,7 +238,8 @@ impl App {
                 self.prefs.dark = !self.prefs.dark;
             }
         });
-        views::db_line(ui, &self.db, self.db_error.as_deref(), &self.today);
+        let max_age = Settings::new(&self.today).db_max_age_days;
+        views::db_line(ui, &self.db, self.db_error.as_deref(), &self.today, max_age);
         if let Some(m) = &self.message {
             ui.label(m);
         }

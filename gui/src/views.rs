@@ -108,8 +108,9 @@ pub fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// The DB line of the top bar, with a banner when it is older than 30 days on `today`.
-pub fn db_line(ui: &mut egui::Ui, db: &DbBytes, error: Option<&str>, today: &str) {
+/// The DB line of the top bar, with a banner when it is older than `max_age_days` on `today`
+/// (the scan settings' limit, the same as the CLI's warning).
+pub fn db_line(ui: &mut egui::Ui, db: &DbBytes, error: Option<&str>, today: &str, max_age_days: u32) {
     if let Some(e) = error {
         ui.colored_label(Color32::from_rgb(0xd3, 0x2f, 0x2f), e);
     }
@@ -130,7 +131,7 @@ pub fn db_line(ui: &mut egui::Ui, db: &DbBytes, error: Option<&str>, today: &str
             ui.label(RichText::new(format!("partial data: {}", partial.join(", "))).weak());
         }
     });
-    if let Some(days) = coldscan_core::scan::days_between(built, today).filter(|&d| d > 30) {
+    if let Some(days) = coldscan_core::scan::days_between(built, today).filter(|&d| d > i64::from(max_age_days)) {
         banner(
             ui,
             Color32::from_rgb(0xf5, 0x7c, 0x00),

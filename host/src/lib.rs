@@ -5,9 +5,10 @@
 //! report writers (JSON, SARIF, CycloneDX, CSV, tables).
 //!
 //! A front end calls one function per command — [`scan::scan`], [`inspect::inspect`],
-//! [`packages::packages`], [`inspect::open_root`] for `ls`/`cat` — and only presents what it
+//! [`packages::packages`], [`inspect::with_root`] for `ls`/`cat` — and only presents what it
 //! gets. The scan itself is the core's ([`coldscan_core::scan::scan_image`]).
 
+pub mod codec;
 pub mod cyclonedx;
 pub mod db;
 pub mod error;

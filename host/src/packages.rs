@@ -26,7 +26,7 @@ pub fn packages(args: &ImageArgs) -> Result<PackagesReport, HostError> {
         match database_format(&img.source)? {
             Some(format) => ("db", vec![read_database(&args.image, &img.source, format, &img.budget, &mut errors)?]),
             None => {
-                let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
+                let disk = Disk::open_with(&img.source, &img.opener, &img.budget, crate::codec::native())?;
                 ("image", disk.package_targets(&mut errors))
             }
         }

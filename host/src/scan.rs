@@ -13,14 +13,15 @@ use coldscan_core::Budget;
 /// Scans the image (or root directory, or `-`) named by `args` and returns its report,
 /// telling `sink` what it does and stopping early (the report then incomplete) once it is
 /// cancelled or the memory or read budget is used up. `args.read_limit` overrides
-/// `settings.read_limit`. An error means the image could not be read at all.
+/// `settings.read_limit`, and compressed data is decoded with the host's native decoders. An
+/// error means the image could not be read at all.
 pub fn scan(
     args: &ImageArgs,
     db: &VulnDb<'_>,
     settings: &Settings,
     sink: &dyn ProgressSink,
 ) -> Result<ScanReport, HostError> {
-    let settings = Settings { read_limit: args.read_limit, ..settings.clone() };
+    let settings = Settings { read_limit: args.read_limit, codecs: crate::codec::native(), ..settings.clone() };
     let path = args.image.display().to_string();
     if args.image.is_dir() {
         let budget = Budget::new(args.mem_limit);

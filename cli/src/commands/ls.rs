@@ -2,9 +2,7 @@
 
 use super::Format;
 use coldscan_core::fs::{resolve, FileSystem, FileType, Metadata, NodeId, Walk};
-use coldscan_core::inspect::Disk;
-use coldscan_core::progress::NoProgress;
-use coldscan_host::inspect::open_root;
+use coldscan_host::inspect::with_root;
 use coldscan_host::{HostError, ImageArgs};
 use serde::Serialize;
 use std::io::Write;
@@ -103,13 +101,16 @@ pub fn run(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), HostError> {
-    let img = args.open(&NoProgress)?;
-    let disk = Disk::open(&img.source, &img.opener, &img.budget)?;
-    let (fs, note) = open_root(&disk, volume)?;
-    if let Some(note) = note {
-        eprintln!("coldscan: note: {note}");
-    }
-    let fs = fs.as_ref();
+    with_root(args, volume, |fs, note| {
+        if let Some(note) = note {
+            eprintln!("coldscan: note: {note}");
+        }
+        list(fs, path, format, out)
+    })
+}
+
+/// Lists `path` of `fs` in `format`.
+fn list(fs: &dyn FileSystem, path: &str, format: Format, out: &mut dyn Write) -> Result<(), HostError> {
     // Like `ls -l`, a symbolic link named on the command line is listed itself.
     let node = resolve(fs, path.as_bytes(), false)?;
     let meta = fs.metadata(node)?;

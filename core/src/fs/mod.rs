@@ -16,10 +16,12 @@ pub use path::{resolve, MAX_SYMLINKS};
 pub use probe::{probe, FsProbe};
 
 use crate::budget::Budget;
+use crate::codec::Codecs;
 use crate::error::Result;
 use crate::io::ReadAt;
 use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// A node (inode) number.
@@ -166,15 +168,22 @@ pub trait FileSystem {
 }
 
 /// Opens the filesystem on `volume` if coldscan reads its kind; `Ok(None)` otherwise.
+/// Compressed data is decoded with `codecs`.
 pub fn open<'a, R: ReadAt + 'a>(
     volume: R,
     probe: &FsProbe,
     budget: &Budget,
+    codecs: &Arc<dyn Codecs>,
 ) -> Result<Option<Box<dyn FileSystem + 'a>>> {
     Ok(match probe.kind {
         "ext2" | "ext3" | "ext4" => Some(Box::new(ext4::Ext4::open(volume, budget)?)),
         "xfs" => Some(Box::new(xfs::Xfs::open(volume, budget)?)),
-        "btrfs" => Some(Box::new(btrfs::Btrfs::open(volume, budget)?)),
+        "btrfs" => Some(Box::new(btrfs::Btrfs::open_subvolume(
+            volume,
+            budget,
+            btrfs::SubvolumeSelector::Default,
+            Arc::clone(codecs),
+        )?)),
         _ => None,
     })
 }
@@ -192,9 +201,10 @@ pub fn open_subvolume<'a, R: ReadAt + 'a>(
     probe: &FsProbe,
     budget: &Budget,
     select: btrfs::SubvolumeSelector<'_>,
+    codecs: &Arc<dyn Codecs>,
 ) -> Result<Option<Box<dyn FileSystem + 'a>>> {
     Ok(match probe.kind {
-        "btrfs" => Some(Box::new(btrfs::Btrfs::open_subvolume(volume, budget, select)?)),
+        "btrfs" => Some(Box::new(btrfs::Btrfs::open_subvolume(volume, budget, select, Arc::clone(codecs))?)),
         _ => None,
     })
 }

@@ -6,7 +6,7 @@
 use crate::budget::{Budget, FixedVec};
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, piece, ReadAt};
+use crate::io::{eof, fits, piece, read_mapped, ReadAt, Segment};
 use alloc::boxed::Box;
 use core::cell::RefCell;
 use core::fmt;
@@ -174,39 +174,43 @@ impl<F: ReadAt, M: ChunkMap> ReadAt for ChunkedDisk<'_, F, M> {
         if !fits(offset, buf.len() as u64, self.size) {
             return Err(eof(Layer::Image, self.format, offset, buf.len(), self.size));
         }
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let index = pos / self.chunk;
+        let map = |pos: u64, _| {
+            let index = pos.checked_div(self.chunk).ok_or(self.err(pos, ErrorKind::Corrupt("chunk size")))?;
             let within = pos % self.chunk;
-            let n = (buf.len() - done).min((self.chunk - within) as usize);
-            let out = piece(buf, done, n, (Layer::Image, self.format, pos))?;
-            match self.map.locate(&self.file, index)? {
+            let segment = match self.map.locate(&self.file, index)? {
+                Chunk::Zero => Segment::Hole,
+                chunk => Segment::At((chunk, index, within, pos)),
+            };
+            Ok((segment, self.chunk.saturating_sub(within)))
+        };
+        read_mapped(offset, buf, (Layer::Image, self.format), map, |(chunk, index, within, pos), out| {
+            match chunk {
                 Chunk::Zero => out.fill(0),
                 Chunk::Backing => match &self.backing {
                     Some(b) if pos < b.size() => {
                         // A backing disk smaller than this one reads as zeros past its end.
-                        let avail = ((b.size() - pos) as usize).min(n);
-                        let (present, past) =
-                            out.split_at_mut_checked(avail).ok_or(self.err(pos, ErrorKind::Corrupt("read span")))?;
+                        let avail = usize::try_from(b.size() - pos).map_or(out.len(), |a| a.min(out.len()));
+                        let (present, past) = out.split_at_mut(avail);
                         b.read_at(pos, present)?;
                         past.fill(0);
                     }
                     _ => out.fill(0),
                 },
                 Chunk::Raw(at) => {
-                    let at = at + within;
-                    if !fits(at, n as u64, self.file.size()) {
-                        return Err(self.err(at, ErrorKind::Corrupt("data lies past the end of the file")));
+                    let past_the_end = ErrorKind::Corrupt("data lies past the end of the file");
+                    let at = at.checked_add(within).ok_or(self.err(pos, past_the_end))?;
+                    if !fits(at, out.len() as u64, self.file.size()) {
+                        return Err(self.err(at, past_the_end));
                     }
                     self.file.read_at(at, out)?;
                 }
                 Chunk::Deflate { offset: at, len, zlib } => {
-                    self.read_deflated(index, at, len, zlib, within as usize, out)?
+                    let within =
+                        usize::try_from(within).map_err(|_| self.err(pos, ErrorKind::Corrupt("chunk size")))?;
+                    self.read_deflated(index, at, len, zlib, within, out)?
                 }
             }
-            done += n;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -8,7 +8,7 @@ use crate::budget::Budget;
 use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, piece, ReadAt, ReadAtExt, Window};
+use crate::io::{eof, fits, read_mapped, ReadAt, ReadAtExt, Segment, Window};
 use alloc::boxed::Box;
 
 const SECTOR: u64 = 512;
@@ -18,11 +18,16 @@ fn err(format: &'static str, offset: u64, kind: ErrorKind) -> Error {
     Error::new(Layer::Image, format, offset, kind)
 }
 
-/// Checks a footer's magic and one's-complement checksum.
-fn valid_footer(f: &Bytes<'_>) -> Result<bool> {
+/// A footer's one's-complement checksum: of every byte but the checksum field's own.
+fn footer_checksum(f: &Bytes<'_>) -> u32 {
     let sum: u32 =
         f.as_slice().iter().enumerate().filter(|(i, _)| !(64..68).contains(i)).map(|(_, &b)| u32::from(b)).sum();
-    Ok(f.slice(0, 8)? == b"conectix" && !sum == f.u32_be(64)?)
+    !sum
+}
+
+/// Checks a footer's magic and checksum.
+fn valid_footer(f: &Bytes<'_>) -> Result<bool> {
+    Ok(f.slice(0, 8)? == b"conectix" && crate::crc32::holds(f.u32_be(64)?, footer_checksum(f)))
 }
 
 /// Opens a VHD image. Returns the disk and its subformat (`vhd-fixed`, `vhd-dynamic`).
@@ -42,7 +47,8 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(file: F, budget: &Budget) -> Result<(Box<
         start = file.read_array(0)?;
         let copy = Bytes::new(&start, 0, Layer::Image, "vhd");
         if !valid_footer(&copy)? {
-            return Err(err("vhd", end_at, ErrorKind::BadChecksum { stored: tail.u32_be(64)?, computed: 0 }));
+            let (stored, computed) = (tail.u32_be(64)?, footer_checksum(&tail));
+            return Err(err("vhd", end_at, ErrorKind::BadChecksum { stored, computed }));
         }
         copy
     };
@@ -119,19 +125,14 @@ impl<F: ReadAt> ReadAt for DynamicVhd<F> {
         if !fits(offset, buf.len() as u64, self.size) {
             return Err(eof(Layer::Image, FORMAT, offset, buf.len(), self.size));
         }
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
+        let map = |pos: u64, wanted: usize| {
             let (index, within) = (pos / self.block, pos % self.block);
-            let n = (buf.len() - done).min((self.block - within) as usize);
-            let out = piece(buf, done, n, (Layer::Image, FORMAT, pos))?;
-            let entry_at = self.bat + index * 4;
+            let in_block = self.block.saturating_sub(within).min(wanted as u64);
+            let entry_at = self.bat.saturating_add(index.saturating_mul(4));
             let entry =
                 if index < self.entries { u32::from_be_bytes(self.file.read_array(entry_at)?) } else { UNALLOCATED };
             if entry == UNALLOCATED {
-                out.fill(0);
-                done += n;
-                continue;
+                return Ok((Segment::Hole, in_block));
             }
             let bitmap = u64::from(entry) * SECTOR;
             let data = bitmap + self.bitmap_bytes;
@@ -142,29 +143,20 @@ impl<F: ReadAt> ReadAt for DynamicVhd<F> {
                     ErrorKind::Corrupt("block allocation table entry points past the end of the file"),
                 ));
             }
-            // Runs of sectors that are present (bitmap bit set) or absent, each read at once.
-            let present = |k: usize| -> Result<bool> {
-                let sector = (within + k as u64) / SECTOR;
+            // A run of sectors that are all present (bitmap bit set) or all absent, read at once.
+            let present = |at: u64| -> Result<bool> {
+                let sector = at / SECTOR;
                 let bits: [u8; 1] = self.file.read_array(bitmap + sector / 8)?;
                 Ok(bits[0] & (0x80 >> (sector % 8)) != 0)
             };
-            let mut k = 0usize;
-            while k < n {
-                let state = present(k)?;
-                let mut end = k + ((SECTOR - (within + k as u64) % SECTOR) as usize).min(n - k);
-                while end < n && present(end)? == state {
-                    end += (SECTOR as usize).min(n - end);
-                }
-                let part = piece(out, k, end - k, (Layer::Image, FORMAT, pos))?;
-                if state {
-                    self.file.inner().read_at(data + within + k as u64, part)?;
-                } else {
-                    part.fill(0);
-                }
-                k = end;
+            let state = present(within)?;
+            let mut end = (within - within % SECTOR + SECTOR).min(within + in_block);
+            while end < within + in_block && present(end)? == state {
+                end = (end + SECTOR).min(within + in_block);
             }
-            done += n;
-        }
-        Ok(())
+            let run = end - within;
+            Ok((if state { Segment::At(data + within) } else { Segment::Hole }, run))
+        };
+        read_mapped(offset, buf, (Layer::Image, FORMAT), map, |at, piece| self.file.inner().read_at(at, piece))
     }
 }

@@ -84,7 +84,10 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
         let raw: [u8; 4096] = file.read_array(at)?;
         let h = Bytes::new(&raw, at, Layer::Image, FORMAT);
         let seq = h.u64_le(8)?;
-        if h.slice(0, 4)? == b"head" && checksum(&h)? == h.u32_le(4)? && best.is_none_or(|(best, _, _)| seq > best) {
+        if h.slice(0, 4)? == b"head"
+            && crate::crc32::holds(h.u32_le(4)?, checksum(&h)?)
+            && best.is_none_or(|(best, _, _)| seq > best)
+        {
             best = Some((seq, at, raw));
         }
     }
@@ -105,7 +108,7 @@ pub(crate) fn open<'a, F: ReadAt + 'a>(
         file.read_at(at, &mut raw)?;
         let t = Bytes::new(&raw, at, Layer::Image, FORMAT);
         let (stored, computed) = (t.u32_le(4)?, checksum(&t)?);
-        if t.slice(0, 4)? == b"regi" && stored == computed {
+        if t.slice(0, 4)? == b"regi" && crate::crc32::holds(stored, computed) {
             regions = Some((at, raw));
             break;
         }

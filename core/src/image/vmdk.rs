@@ -14,7 +14,7 @@ use super::Opener;
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, piece, ReadAt, ReadAtExt, Window};
+use crate::io::{eof, fits, read_mapped, ReadAt, ReadAtExt, Segment, Window};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use nom::branch::alt;
@@ -380,22 +380,20 @@ impl ReadAt for Extents<'_> {
         if !fits(offset, buf.len() as u64, self.size) {
             return Err(eof(Layer::Image, FORMAT, offset, buf.len(), self.size));
         }
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
+        let map = |pos: u64, _| {
             let i = self.parts.partition_point(|(start, _, _)| *start <= pos).saturating_sub(1);
             let (start, len, part) = self.parts.get(i).ok_or(err(pos, ErrorKind::Corrupt("extent list")))?;
-            let n = (buf.len() - done).min((start + len - pos) as usize);
-            let within = pos - start;
-            let out = piece(buf, done, n, (Layer::Image, FORMAT, pos))?;
+            let within = pos.checked_sub(*start).ok_or(err(pos, ErrorKind::Corrupt("extent list")))?;
+            Ok((Segment::At((part, within)), len.saturating_sub(within)))
+        };
+        read_mapped(offset, buf, (Layer::Image, FORMAT), map, |(part, within), out| {
             // An extent file shorter than the descriptor says reads as zeros past its end.
-            let avail = part.size().saturating_sub(within).min(n as u64) as usize;
-            let (present, past) = out.split_at_mut_checked(avail).ok_or(err(pos, ErrorKind::Corrupt("read span")))?;
+            let avail = usize::try_from(part.size().saturating_sub(within)).map_or(out.len(), |a| a.min(out.len()));
+            let (present, past) = out.split_at_mut(avail);
             part.read_at(within, present)?;
             past.fill(0);
-            done += n;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use crate::report::{ErrorReport, ImageReport, ScanReport};
 use crate::vulndb::VulnDb;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -44,7 +45,7 @@ pub fn scan_image(
     let meter = ReadMeter::new(sink, settings.read_limit);
     let watched = meter.watch(source);
     let opener = meter.opener(opener);
-    let (mut image, mut disk) = match Disk::open(&watched, &opener, budget) {
+    let (mut image, mut disk) = match Disk::open_with(&watched, &opener, budget, Arc::clone(&settings.codecs)) {
         Ok(disk) => (disk.image_report(), disk.scan_with(sink)),
         Err(e) if stops_the_scan(&e) => (unknown_image(), stopped(&e)),
         Err(e) => return Err(e),
@@ -120,19 +121,20 @@ pub fn stopped_report(
 }
 
 /// Inspects a disk image (`coldscan inspect`): container, volumes, filesystems, operating
-/// systems and package databases, every read metered as in [`scan_image`].
+/// systems and package databases, every read metered as in [`scan_image`] (`settings` gives
+/// the read limit and the decoders).
 pub fn inspect_image(
     source: &dyn ReadAt,
     opener: &dyn Opener,
-    read_limit: u64,
+    settings: &Settings,
     budget: &Budget,
     sink: &dyn ProgressSink,
 ) -> Result<crate::report::InspectReport> {
     sink.stage(Stage::Opening);
-    let meter = ReadMeter::new(sink, read_limit);
+    let meter = ReadMeter::new(sink, settings.read_limit);
     let watched = meter.watch(source);
     let opener = meter.opener(opener);
-    let disk = Disk::open(&watched, &opener, budget)?;
+    let disk = Disk::open_with(&watched, &opener, budget, Arc::clone(&settings.codecs))?;
     let mut report = disk.inspect_with(sink);
     if meter.exhausted() {
         let limit = Error::new(Layer::Source, "scan", 0, ErrorKind::ReadLimit { limit: meter.limit() });

@@ -2,9 +2,11 @@
 //! front ends share (severity names, calendar days).
 
 use super::ignore::IgnoreRule;
+use crate::codec::{BuiltIn, Codecs};
 use crate::vex::VexStatement;
 use crate::vulndb::Severity;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// What the user chose; the same for every front end.
@@ -25,6 +27,9 @@ pub struct Settings {
     /// Most bytes the scan reads from the image and the files it names (see
     /// [`crate::progress::ReadMeter`]); a scan that needs more ends incomplete.
     pub read_limit: u64,
+    /// How compressed filesystem data is decoded: the built-in decoders, or faster native
+    /// ones a std front end hands in.
+    pub codecs: Arc<dyn Codecs>,
 }
 
 impl Settings {
@@ -39,6 +44,7 @@ impl Settings {
             today: String::from(today),
             db_max_age_days: 30,
             read_limit: crate::progress::DEFAULT_READ_LIMIT,
+            codecs: BuiltIn::shared(),
         }
     }
 }

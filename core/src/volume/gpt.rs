@@ -151,7 +151,7 @@ fn read_header(disk: &dyn ReadAt, sector: u32, lba: u64) -> Result<Option<Header
     }
     let h = Bytes::new(buf, offset, Layer::Volume, FORMAT);
     let computed = crc32(h.slice(0, header_size as usize)?);
-    if stored != computed {
+    if !crate::crc32::holds(stored, computed) {
         return Err(err(offset + HDR_CRC as u64, ErrorKind::BadChecksum { stored, computed }));
     }
     if h.u64_le(HDR_MY_LBA)? != lba {
@@ -214,7 +214,7 @@ fn check_entries(disk: &dyn ReadAt, sector: u32, h: &Header) -> Result<()> {
         Ok(())
     })?;
     let computed = crc.finish();
-    if computed != h.entries_crc {
+    if !crate::crc32::holds(h.entries_crc, computed) {
         let offset = h.entries_lba.saturating_mul(u64::from(sector));
         return Err(err(offset, ErrorKind::BadChecksum { stored: h.entries_crc, computed }));
     }

@@ -9,7 +9,7 @@ use super::FORMAT;
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::io::{eof, fits, read_mapped, ReadAt, Segment};
 
 /// Most chunks read (a 16 TiB filesystem has about 16,000 1 GiB data chunks).
 pub(super) const MAX_CHUNKS: usize = 1 << 16;
@@ -171,28 +171,17 @@ impl<R: ReadAt> ReadAt for Logical<'_, R> {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos =
-                offset.checked_add(done as u64).ok_or_else(|| eof(Layer::Fs, FORMAT, offset, buf.len(), u64::MAX))?;
-            let (chunk, copies) = self.copies_at(pos)?;
-            let physical = *copies.first().ok_or(Error::new(
-                Layer::Fs,
-                FORMAT,
-                pos,
-                ErrorKind::Corrupt("chunk without copies"),
-            ))?;
-            let within = pos - chunk.logical;
-            let n = (buf.len() - done).min(usize::try_from(chunk.length - within).unwrap_or(usize::MAX));
-            let piece = buf.get_mut(done..done + n).ok_or(Error::new(
-                Layer::Fs,
-                FORMAT,
-                pos,
-                ErrorKind::Corrupt("read span"),
-            ))?;
-            self.device.read_at(physical + within, piece)?;
-            done += n;
+        if !fits(offset, buf.len() as u64, u64::MAX) {
+            return Err(eof(Layer::Fs, FORMAT, offset, buf.len(), u64::MAX));
         }
-        Ok(())
+        let map = |pos: u64, _| {
+            let corrupt = |what| Error::new(Layer::Fs, FORMAT, pos, ErrorKind::Corrupt(what));
+            let (chunk, copies) = self.copies_at(pos)?;
+            let physical = *copies.first().ok_or(corrupt("chunk without copies"))?;
+            let within = pos.checked_sub(chunk.logical).ok_or(corrupt("chunk map"))?;
+            let at = physical.checked_add(within).ok_or(corrupt("chunk map"))?;
+            Ok((Segment::At(at), chunk.length.saturating_sub(within)))
+        };
+        read_mapped(offset, buf, (Layer::Fs, FORMAT), map, |at, piece| self.device.read_at(at, piece))
     }
 }

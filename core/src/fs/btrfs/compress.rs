@@ -2,8 +2,9 @@
 //! - zlib: one zlib stream (miniz_oxide);
 //! - LZO: btrfs's framing — the total length (LE32), then per sector of output a segment length
 //!   (LE32, never straddling a sector boundary) and one LZO1X stream ([`super::lzo`]);
-//! - zstd: one zstd frame (ruzstd, no_std), with its window limited to 1 MiB (btrfs writes
-//!   128 KiB windows), so a crafted frame cannot make the decoder allocate more.
+//! - zstd: one zstd frame (the scan's [`Codecs`]: ruzstd, no_std, or the host's libzstd), with
+//!   its window limited to 1 MiB (btrfs writes 128 KiB windows), so a crafted frame cannot make
+//!   the decoder allocate more.
 //!
 //! The decoded length may fall short of the extent's declared `ram_bytes` only within its last
 //! sector (the kernel compresses up to the file's end and zero-fills the rest of the page, as
@@ -14,6 +15,7 @@ use super::items::Compression;
 use super::lzo;
 use super::FORMAT;
 use crate::budget::Budget;
+use crate::codec::Codecs;
 use crate::error::{Error, ErrorKind, Layer, Result};
 use miniz_oxide::inflate::core::{decompress as inflate, inflate_flags, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
@@ -31,6 +33,7 @@ pub(super) fn decode(
     at: u64,
     sector: usize,
     budget: &Budget,
+    codecs: &dyn Codecs,
 ) -> Result<()> {
     let err = |what| Error::new(Layer::Fs, FORMAT, at, ErrorKind::Corrupt(what));
     let produced = match kind {
@@ -53,7 +56,7 @@ pub(super) fn decode(
         Compression::Lzo => decode_lzo(input, out, sector).map_err(err)?,
         Compression::Zstd => {
             let _charge = budget.reserve(Layer::Fs, FORMAT, at, (ZSTD_MAX_WINDOW as usize) * 2)?;
-            decode_zstd(input, out).map_err(err)?
+            codecs.zstd(input, out, ZSTD_MAX_WINDOW).map_err(err)?
         }
     };
     if produced > out.len() || produced.saturating_add(sector) <= out.len() {
@@ -94,30 +97,6 @@ fn decode_lzo(input: &[u8], out: &mut [u8], sector: usize) -> core::result::Resu
         let dst = out.get_mut(done..room).ok_or("LZO output")?;
         done += lzo::decompress(segment, dst).map_err(|_| "broken LZO segment in a compressed extent")?;
         pos += len;
-    }
-    Ok(done)
-}
-
-/// One zstd frame into `out`.
-fn decode_zstd(input: &[u8], out: &mut [u8]) -> core::result::Result<usize, &'static str> {
-    use ruzstd::decoding::StreamingDecoder;
-    use ruzstd::io::Read;
-    let mut source = input;
-    let mut decoder = StreamingDecoder::new_with_max_window_size(&mut source, ZSTD_MAX_WINDOW)
-        .map_err(|_| "broken zstd frame header in a compressed extent")?;
-    let mut done = 0usize;
-    while done < out.len() {
-        let dst = out.get_mut(done..).ok_or("zstd output")?;
-        match decoder.read(dst) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(_) => return Err("broken zstd frame in a compressed extent"),
-        }
-    }
-    // Anything the frame would still produce means it is longer than declared.
-    let mut probe = [0u8; 1];
-    if done == out.len() && matches!(decoder.read(&mut probe), Ok(1)) {
-        return Err("compressed extent does not decode to its declared size");
     }
     Ok(done)
 }

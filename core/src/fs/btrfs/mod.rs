@@ -33,11 +33,13 @@ use self::tree::{NodeCache, Root};
 use super::{DirEntry, FileSystem, FileType, Metadata, NodeId, Subvolume, Walk};
 use crate::budget::{Budget, FixedVec};
 use crate::bytes::Bytes;
+use crate::codec::{BuiltIn, Codecs};
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::io::{eof, fits, read_mapped, ReadAt, Segment};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -118,6 +120,8 @@ pub struct Btrfs<R> {
     chunks: ChunkMap,
     cache: NodeCache,
     budget: Budget,
+    /// Decoders of compressed extents.
+    codecs: Arc<dyn Codecs>,
     /// The subvolume presented as the root, and its root directory.
     root_node: NodeId,
     /// The default subvolume's id.
@@ -141,13 +145,20 @@ fn corrupt(at: u64, what: &'static str) -> Error {
 }
 
 impl<R: ReadAt> Btrfs<R> {
-    /// Opens the filesystem on `volume` with its default subvolume as the root.
+    /// Opens the filesystem on `volume` with its default subvolume as the root, decoding
+    /// compressed extents with the built-in decoders.
     pub fn open(volume: R, budget: &Budget) -> Result<Self> {
-        Self::open_subvolume(volume, budget, SubvolumeSelector::Default)
+        Self::open_subvolume(volume, budget, SubvolumeSelector::Default, BuiltIn::shared())
     }
 
-    /// Opens the filesystem on `volume` with the selected subvolume as the root.
-    pub fn open_subvolume(volume: R, budget: &Budget, select: SubvolumeSelector<'_>) -> Result<Self> {
+    /// Opens the filesystem on `volume` with the selected subvolume as the root, decoding
+    /// compressed extents with `codecs`.
+    pub fn open_subvolume(
+        volume: R,
+        budget: &Budget,
+        select: SubvolumeSelector<'_>,
+        codecs: Arc<dyn Codecs>,
+    ) -> Result<Self> {
         let mut warnings = heapless::Vec::new();
         let sb = Superblock::read(&volume, &mut warnings)?;
         if sb.csum_type != superblock::CSUM_CRC32C {
@@ -178,6 +189,7 @@ impl<R: ReadAt> Btrfs<R> {
             chunks: boot,
             cache,
             budget: budget.clone(),
+            codecs,
             root_node: 0,
             default_subvolume: FS_TREE,
             trees: RefCell::new(heapless::Vec::new()),
@@ -559,7 +571,15 @@ impl<R: ReadAt> BtrfsFile<'_, R> {
                     .get_mut(victim * size..victim * size + decoded as usize)
                     .ok_or(corrupt(extent, "compressed extent"))?;
                 let input = cache.input.get(..stored as usize).unwrap_or_default();
-                compress::decode(kind, input, out_slot, extent, fs.sb.sector_size as usize, &fs.budget)?;
+                compress::decode(
+                    kind,
+                    input,
+                    out_slot,
+                    extent,
+                    fs.sb.sector_size as usize,
+                    &fs.budget,
+                    fs.codecs.as_ref(),
+                )?;
                 if let Some(tag) = cache.tags.get_mut(victim) {
                     *tag = (Some(extent), decoded as usize, clock);
                 }
@@ -585,50 +605,64 @@ impl<R: ReadAt> ReadAt for BtrfsFile<'_, R> {
         if !fits(offset, buf.len() as u64, self.size) {
             return Err(eof(Layer::Fs, FORMAT, offset, buf.len(), self.size));
         }
-        let mut inline = self.fs.budget.zeroed(Layer::Fs, FORMAT, 0, 0)?;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let span = self.span(pos, &mut inline)?;
+        // The inline payload `span` copies out, read back by the piece it maps.
+        let inline = RefCell::new(self.fs.budget.zeroed(Layer::Fs, FORMAT, 0, 0)?);
+        let map = |pos: u64, _| {
+            let span = self.span(pos, &mut inline.borrow_mut())?;
             let len = match &span {
                 Span::Zeros(len) | Span::Disk(_, len) => *len,
                 Span::Compressed { len, .. } | Span::Inline { len, .. } => *len,
             };
-            let n = (buf.len() - done).min(usize::try_from(len).unwrap_or(usize::MAX));
-            let chunk = buf.get_mut(done..done + n).ok_or(corrupt(pos, "read span"))?;
-            match span {
-                Span::Zeros(_) => chunk.fill(0),
-                Span::Disk(at, _) => self.fs.logical().read_at(at, chunk)?,
-                Span::Compressed { extent, stored, decoded, kind, from, .. } => {
-                    self.read_compressed(extent, stored, decoded, kind, from, chunk)?
-                }
-                Span::Inline { kind, decoded, from, .. } => {
-                    if kind == Compression::None {
-                        let src = inline
-                            .get(from as usize..from as usize + n)
-                            .ok_or(corrupt(pos, "inline extent shorter than declared"))?;
-                        chunk.copy_from_slice(src);
-                    } else {
-                        let mut decoded_buf = self.fs.budget.zeroed(Layer::Fs, FORMAT, pos, decoded as usize)?;
-                        if decoded > compress::MAX_DECODED as u64 {
-                            return Err(corrupt(pos, "inline extent larger than 128 KiB"));
-                        }
-                        compress::decode(
-                            kind,
-                            &inline,
-                            &mut decoded_buf,
-                            pos,
-                            self.fs.sb.sector_size as usize,
-                            &self.fs.budget,
-                        )?;
-                        chunk.copy_from_slice(
-                            decoded_buf.get(from as usize..from as usize + n).ok_or(corrupt(pos, "inline extent"))?,
-                        );
-                    }
-                }
+            let segment = if let Span::Zeros(_) = span { Segment::Hole } else { Segment::At((span, pos)) };
+            Ok((segment, len))
+        };
+        read_mapped(offset, buf, (Layer::Fs, FORMAT), map, |(span, pos), chunk| match span {
+            Span::Zeros(_) => {
+                chunk.fill(0);
+                Ok(())
             }
-            done += n;
+            Span::Disk(at, _) => self.fs.logical().read_at(at, chunk),
+            Span::Compressed { extent, stored, decoded, kind, from, .. } => {
+                self.read_compressed(extent, stored, decoded, kind, from, chunk)
+            }
+            Span::Inline { kind, decoded, from, .. } => {
+                self.read_inline(&inline.borrow(), kind, decoded, from, pos, chunk)
+            }
+        })
+    }
+}
+
+impl<R: ReadAt> BtrfsFile<'_, R> {
+    /// Fills `chunk` from an inline extent's payload: the bytes from `from` of the data,
+    /// decoded first (at most 128 KiB, checked before anything is allocated) when compressed.
+    fn read_inline(
+        &self,
+        inline: &[u8],
+        kind: Compression,
+        decoded: u64,
+        from: u64,
+        pos: u64,
+        chunk: &mut [u8],
+    ) -> Result<()> {
+        let range = |len: usize| {
+            let from = usize::try_from(from).ok()?;
+            Some(from..from.checked_add(len)?)
+        };
+        if kind == Compression::None {
+            let src = range(chunk.len())
+                .and_then(|r| inline.get(r))
+                .ok_or(corrupt(pos, "inline extent shorter than declared"))?;
+            chunk.copy_from_slice(src);
+            return Ok(());
         }
+        if decoded > compress::MAX_DECODED as u64 {
+            return Err(corrupt(pos, "inline extent larger than 128 KiB"));
+        }
+        let mut decoded_buf = self.fs.budget.zeroed(Layer::Fs, FORMAT, pos, decoded as usize)?;
+        let sector = self.fs.sb.sector_size as usize;
+        compress::decode(kind, inline, &mut decoded_buf, pos, sector, &self.fs.budget, self.fs.codecs.as_ref())?;
+        let src = range(chunk.len()).and_then(|r| decoded_buf.get(r)).ok_or(corrupt(pos, "inline extent"))?;
+        chunk.copy_from_slice(src);
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ use crate::budget::Budget;
 use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, piece, ReadAt};
+use crate::io::{eof, fits, piece, read_mapped, ReadAt, Segment};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -196,21 +196,29 @@ struct Ext4File<'a, R> {
 
 impl<R: ReadAt> Ext4File<'_, R> {
     fn read_inline(&self, offset: u64, buf: &mut [u8], (xattr_at, _): (u64, u64)) -> Result<()> {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
-            let here = (Layer::Fs, FORMAT, self.inode.offset);
-            if pos < 60 {
-                let n = (60 - pos as usize).min(buf.len() - done);
-                let inline = self.inode.i_block_view().slice(pos as usize, n)?;
-                piece(buf, done, n, here)?.copy_from_slice(inline);
-                done += n;
+        // The first 60 bytes live in the inode's block map, the rest in the `system.data` xattr.
+        const IN_INODE: u64 = 60;
+        let map = |pos: u64, wanted: usize| {
+            Ok(if pos < IN_INODE {
+                (Segment::At((true, pos)), IN_INODE - pos)
             } else {
-                self.fs.dev.read_at(xattr_at + (pos - 60), piece(buf, done, buf.len() - done, here)?)?;
-                done = buf.len();
+                (Segment::At((false, pos - IN_INODE)), wanted as u64)
+            })
+        };
+        read_mapped(offset, buf, (Layer::Fs, FORMAT), map, |(in_inode, at), out| {
+            if in_inode {
+                out.copy_from_slice(self.inode.i_block_view().slice(at as usize, out.len())?);
+                Ok(())
+            } else {
+                let at = xattr_at.checked_add(at).ok_or(Error::new(
+                    Layer::Fs,
+                    FORMAT,
+                    self.inode.offset,
+                    ErrorKind::Corrupt("inline data"),
+                ))?;
+                self.fs.dev.read_at(at, out)
             }
-        }
-        Ok(())
+        })
     }
 }
 
@@ -227,21 +235,20 @@ impl<R: ReadAt> ReadAt for Ext4File<'_, R> {
             return self.read_inline(offset, buf, xattr);
         }
         let bs = self.fs.sb.block_size;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
+        let map = |pos: u64, _| {
             let run = self.fs.map(&self.inode, pos / bs)?;
             let within = pos % bs;
-            let available = run.len.saturating_mul(bs) - within;
-            let n = (buf.len() - done).min(usize::try_from(available).unwrap_or(usize::MAX));
-            let chunk = piece(buf, done, n, (Layer::Fs, FORMAT, pos))?;
-            match run.physical {
-                Some(block) => self.fs.dev.read_at(block * bs + within, chunk)?,
-                None => chunk.fill(0),
-            }
-            done += n;
-        }
-        Ok(())
+            let available = run.len.saturating_mul(bs).saturating_sub(within);
+            let segment =
+                match run.physical {
+                    Some(block) => Segment::At(block.checked_mul(bs).and_then(|b| b.checked_add(within)).ok_or(
+                        Error::new(Layer::Fs, FORMAT, pos, ErrorKind::Corrupt("extent points past the volume")),
+                    )?),
+                    None => Segment::Hole,
+                };
+            Ok((segment, available))
+        };
+        read_mapped(offset, buf, (Layer::Fs, FORMAT), map, |at, piece| self.fs.dev.read_at(at, piece))
     }
 }
 

@@ -26,7 +26,7 @@ use crate::budget::Budget;
 use crate::bytes::Bytes;
 use crate::cache::BlockCache;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt};
+use crate::io::{eof, fits, read_mapped, ReadAt, Segment};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -165,21 +165,17 @@ impl<R: ReadAt> ReadAt for XfsFile<'_, R> {
             return Ok(());
         }
         let sb = &self.fs.sb;
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
+        let map = |pos: u64, _| {
             let run = self.map(pos >> sb.block_log)?;
             let within = pos & (sb.block_size - 1);
-            let available = run.len.saturating_mul(sb.block_size) - within;
-            let n = (buf.len() - done).min(usize::try_from(available).unwrap_or(usize::MAX));
-            let chunk = buf.get_mut(done..done + n).ok_or_else(|| corrupt(pos, "read span"))?;
-            match run.physical {
-                Some(at) => self.fs.dev.read_at(at + within, chunk)?,
-                None => chunk.fill(0),
-            }
-            done += n;
-        }
-        Ok(())
+            let available = run.len.saturating_mul(sb.block_size).saturating_sub(within);
+            let segment = match run.physical {
+                Some(at) => Segment::At(at.checked_add(within).ok_or_else(|| corrupt(pos, "extent map"))?),
+                None => Segment::Hole,
+            };
+            Ok((segment, available))
+        };
+        read_mapped(offset, buf, (Layer::Fs, FORMAT), map, |at, piece| self.fs.dev.read_at(at, piece))
     }
 }
 

@@ -18,7 +18,7 @@ mod metadata;
 use super::{Scheme, Volume};
 use crate::budget::Budget;
 use crate::error::{Error, ErrorKind, Layer, Result};
-use crate::io::{eof, fits, ReadAt, Window};
+use crate::io::{self, eof, fits, read_mapped, ReadAt, Window};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -93,22 +93,12 @@ impl ReadAt for LvReader<'_> {
         if !fits(offset, buf.len() as u64, self.lv.size) {
             return Err(eof(Layer::Volume, FORMAT, offset, buf.len(), self.lv.size));
         }
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset + done as u64;
+        let map = |pos, _| {
             let (at, run) =
                 self.lv.locate(pos).ok_or(Error::new(Layer::Volume, FORMAT, pos, ErrorKind::Corrupt("LV map")))?;
-            let n = (buf.len() - done).min(usize::try_from(run).unwrap_or(usize::MAX));
-            let chunk = buf.get_mut(done..done + n).ok_or(Error::new(
-                Layer::Volume,
-                FORMAT,
-                pos,
-                ErrorKind::Corrupt("LV map"),
-            ))?;
-            self.disk.read_at(at, chunk)?;
-            done += n;
-        }
-        Ok(())
+            Ok((io::Segment::At(at), run))
+        };
+        read_mapped(offset, buf, (Layer::Volume, FORMAT), map, |at, piece| self.disk.read_at(at, piece))
     }
 }
 
