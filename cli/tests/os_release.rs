@@ -118,3 +118,57 @@ fn suse_platforms_of_real_os_release_files() {
         assert_eq!(coldscan_core::detect::platform(&info).as_deref(), Some(platform), "{file}");
     }
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_platform_of_the_bundled_db_is_reached_from_real_release_files() {
+    use coldscan_core::vulndb::{Platform, VulnDb};
+    let Some(data) = shared_testdata() else { return };
+    // The distributions real release files are detected as: every os-release file alone,
+    // and every sample laid out as a root (an `etc/` folder) through the whole OS detection.
+    let mut reached = std::collections::BTreeSet::new();
+    let budget = coldscan_core::Budget::new(1 << 20);
+    for file in files_under(&data.join("os-release")) {
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        if text.lines().any(|l| l.starts_with("ID=")) {
+            let info = from_os_release(&text, "/etc/os-release");
+            reached.extend(coldscan_core::detect::os_platform(&info).map(|p| p.distro));
+        }
+        let Some(etc) = file.ancestors().find(|a| a.file_name().is_some_and(|n| n == "etc")) else { continue };
+        let root = coldscan_host::hostfs::HostDir::new(etc.parent().unwrap());
+        if let Ok(Some(info)) = coldscan_core::os::detect(&root, &budget) {
+            reached.extend(coldscan_core::detect::os_platform(&info).map(|p| p.distro));
+        }
+    }
+    let db = VulnDb::open(coldscan_host::db::BUNDLED_DB).unwrap();
+    for p in &db.meta.platforms {
+        let platform = Platform::parse(p.name).unwrap_or_else(|| panic!("{}: a name detection never produces", p.name));
+        assert_eq!(platform.to_string(), p.name);
+        assert!(
+            reached.contains(&platform.distro),
+            "{}: no real release file is detected as {:?}",
+            p.name,
+            platform.distro
+        );
+    }
+    eprintln!(
+        "{} platforms of the bundled DB; distributions reached from release files: {reached:?}",
+        db.meta.platforms.len()
+    );
+}

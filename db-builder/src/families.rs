@@ -1,10 +1,15 @@
 //! One reader per vuln-list family, normalising as trivy-db does, plus OSV.
 
 use crate::raw;
-use coldscan_core::vulndb::{Builder, NewAdvisory, Severity, Status};
+use coldscan_core::vulndb::{Builder, Distro, NewAdvisory, Platform, Severity, Status};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// The DB's name for `release` of `distro` (the spelling detection looks up).
+pub(crate) fn platform(distro: Distro, release: impl std::fmt::Display) -> String {
+    Platform::new(distro, &release.to_string()).to_string()
+}
 
 /// What a build met: files read, malformed ones skipped, notes for the operator.
 #[derive(Debug)]
@@ -179,7 +184,7 @@ fn alpine(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                     .or_else(|| tokens.iter().find(|t| t.starts_with("GHSA-")));
                 if let Some(id) = id {
                     b.add(
-                        NewAdvisory::new(&format!("alpine {release}"), name, id, fixed, ""),
+                        NewAdvisory::new(&platform(Distro::Alpine, &release), name, id, fixed, ""),
                         Severity::Unknown,
                         "",
                         "alpine",
@@ -205,7 +210,12 @@ fn amazon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
             let (Some(name), Some(fixed)) = (p.name.as_deref(), p.evr()) else { continue };
             // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
-                b.add(NewAdvisory::new(&format!("amazon {release}"), name, cve, &fixed, id), severity, "", "amazon");
+                b.add(
+                    NewAdvisory::new(&platform(Distro::Amazon, &release), name, cve, &fixed, id),
+                    severity,
+                    "",
+                    "amazon",
+                );
             }
         }
     }
@@ -247,7 +257,7 @@ fn rocky(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String>
                 let arch = p.arch.clone().unwrap_or_default();
                 for cve in &cves {
                     let key = (
-                        format!("rocky {major}"),
+                        platform(Distro::Rocky, &major),
                         name.to_string(),
                         fixed.clone(),
                         cve.clone(),
@@ -295,7 +305,7 @@ fn alma(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
             let (Some(name), Some(fixed)) = (p.name.as_deref(), p.evr()) else { continue };
             // Repeats (one per architecture) are dropped by the builder.
             for cve in &cves {
-                b.add(NewAdvisory::new(&format!("alma {release}"), name, cve, &fixed, id), severity, "", "alma");
+                b.add(NewAdvisory::new(&platform(Distro::Alma, &release), name, cve, &fixed, id), severity, "", "alma");
             }
         }
     }
@@ -350,7 +360,7 @@ fn ubuntu(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
                     "deferred" => (Status::FixDeferred, String::new()),
                     _ => continue,
                 };
-                let mut a = NewAdvisory::new(&format!("ubuntu {version}"), package, cve, &fixed, "");
+                let mut a = NewAdvisory::new(&platform(Distro::Ubuntu, version), package, cve, &fixed, "");
                 a.status = status;
                 b.add(a, severity, "", "ubuntu");
             }
@@ -466,7 +476,7 @@ fn debian(tracker: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
                     }
                 };
                 let advisory_id = dsa.filter(|d| d.0 == fixed).map_or("", |d| d.1.as_str());
-                let mut adv = NewAdvisory::new(&format!("debian {major}"), package, cve, &fixed, advisory_id);
+                let mut adv = NewAdvisory::new(&platform(Distro::Debian, major), package, cve, &fixed, advisory_id);
                 adv.status = status;
                 b.add(adv, severity, "", "debian");
             }
@@ -584,8 +594,10 @@ fn oracle(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         // The erratum's title describes the erratum, not each CVE it fixes.
         let title = if errata.contains(&id) { title.as_str() } else { "" };
         let (arches, errata) = (join(arches), join(errata));
-        let a =
-            NewAdvisory { arches, ..NewAdvisory::new(&format!("oracle {release}"), &package, &id, &fixed, &errata) };
+        let a = NewAdvisory {
+            arches,
+            ..NewAdvisory::new(&platform(Distro::Oracle, &release), &package, &id, &fixed, &errata)
+        };
         b.add(a, severity, title, "oracle");
     }
     b.source("oracle", "", "");
@@ -607,16 +619,16 @@ fn suse_platform(product: &str) -> Option<String> {
         return None;
     }
     if product.starts_with("openSUSE Tumbleweed") {
-        return Some("opensuse-tumbleweed".into());
+        return Some(platform(Distro::OpensuseTumbleweed, ""));
     }
     if let Some(v) = version_after("openSUSE Leap Micro ") {
-        return Some(format!("opensuse-leap-micro {v}"));
+        return Some(platform(Distro::OpensuseLeapMicro, v));
     }
     if let Some(v) = version_after("openSUSE Leap ") {
-        return Some(format!("opensuse-leap {v}"));
+        return Some(platform(Distro::OpensuseLeap, v));
     }
     if let Some(v) = version_after("SUSE Linux Enterprise Micro ").or_else(|| version_after("SUSE Linux Micro ")) {
-        return Some(format!("suse-micro {v}"));
+        return Some(platform(Distro::SuseMicro, v));
     }
     if product.contains("SUSE Linux Enterprise") {
         // "… 15 SP1", "… 12 SP5-LTSS", "… 15": the last two numbers are major and service pack.
@@ -633,8 +645,8 @@ fn suse_platform(product: &str) -> Option<String> {
             .take(2)
             .collect();
         return match numbers.as_slice() {
-            [major] => Some(format!("suse {major}")),
-            [sp, major] => Some(format!("suse {major}.{sp}")),
+            [major] => Some(platform(Distro::Suse, major)),
+            [sp, major] => Some(platform(Distro::Suse, format!("{major}.{sp}"))),
             _ => None,
         };
     }
@@ -699,7 +711,7 @@ fn photon(dir: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String
         let (release, cve, package) = (v.os_version.as_str(), v.cve_id.as_str(), v.pkg.as_str());
         let Some(fixed) = v.res_ver.as_deref().filter(|f| !f.is_empty() && *f != "NA") else { continue };
         let severity = cvss_severity(v.cve_score.unwrap_or(0.0));
-        b.add(NewAdvisory::new(&format!("photon {release}"), package, cve, fixed, ""), severity, "", "photon");
+        b.add(NewAdvisory::new(&platform(Distro::Photon, release), package, cve, fixed, ""), severity, "", "photon");
     }
     b.source("photon", "", "");
     Ok(())
@@ -742,16 +754,16 @@ fn nvd(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), String> 
 /// The platform an OSV ecosystem names.
 fn osv_platform(ecosystem: &str) -> Option<String> {
     let (distro, release) = ecosystem.split_once(':')?;
-    let family = match distro {
-        "AlmaLinux" => "alma",
-        "Alpine" => "alpine",
-        "Rocky Linux" => "rocky",
-        "Debian" => "debian",
-        "Ubuntu" => "ubuntu",
+    let distro = match distro {
+        "AlmaLinux" => Distro::Alma,
+        "Alpine" => Distro::Alpine,
+        "Rocky Linux" => Distro::Rocky,
+        "Debian" => Distro::Debian,
+        "Ubuntu" => Distro::Ubuntu,
         _ => return None,
     };
-    let release = release.trim_start_matches('v').split(':').next()?.to_string();
-    Some(format!("{family} {release}"))
+    let release = release.trim_start_matches('v').split(':').next()?;
+    Some(platform(distro, release))
 }
 
 /// OSV advisories: `ECOSYSTEM` ranges give fixed versions; ids from `related`/`aliases`

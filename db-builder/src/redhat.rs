@@ -9,9 +9,9 @@
 //! its affected CPEs covers a CPE of release N's default content sets (BaseOS and AppStream;
 //! server and extras before 8). EUS, E4S and add-on streams therefore stay out of the database.
 
-use crate::families::{checked, json_files, load, vendor_severity, Report};
+use crate::families::{checked, json_files, load, platform, vendor_severity, Report};
 use crate::raw;
-use coldscan_core::vulndb::{Builder, NewAdvisory, Severity, Status};
+use coldscan_core::vulndb::{Builder, Distro, NewAdvisory, Severity, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -228,7 +228,7 @@ fn read_oval(root: &Path, b: &mut Builder, report: &mut Report) -> Result<(), St
             let platforms: Vec<String> = releases
                 .iter()
                 .filter(|(_, cpes)| cpes.iter().any(|c| affected.iter().any(|a| covers(a, c))))
-                .map(|(major, _)| format!("redhat {major}"))
+                .map(|(major, _)| platform(Distro::Redhat, major))
                 .collect();
             if platforms.is_empty() {
                 continue;

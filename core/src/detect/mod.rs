@@ -23,7 +23,7 @@ use crate::error::{Error, ErrorKind, Layer, Result};
 use crate::os::OsInfo;
 use crate::pkg::Package;
 use crate::version::{apk, dpkg, rpm};
-use crate::vulndb::{Advisory, Severity, Status, VulnDb};
+use crate::vulndb::{Advisory, Distro, Platform, Severity, Status, VulnDb};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -61,12 +61,14 @@ enum Scheme {
     Deb,
 }
 
-/// The database platform of an OS and how to match on it; `None` for families not covered.
+/// The database platform of an OS (its name, as the DB spells it) and how to match on it;
+/// `None` for families not covered.
 pub fn platform(os: &OsInfo) -> Option<String> {
     platform_and_scheme(os).map(|(p, _)| p)
 }
 
-fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
+/// The [`Platform`] of an OS; `None` for families the DB does not cover.
+pub fn os_platform(os: &OsInfo) -> Option<Platform> {
     let version = os.version_id.as_deref()?;
     let major = version.split('.').next()?;
     Some(match os.family.as_str() {
@@ -74,7 +76,7 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
             let mut parts = version.split('.');
             let (a, b) = (parts.next()?, parts.next().unwrap_or("0"));
             let b = b.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("0");
-            (alloc::format!("alpine {a}.{b}"), Scheme::Apk)
+            Platform::new(Distro::Alpine, &alloc::format!("{a}.{b}"))
         }
         "amazon" => {
             let release = match major {
@@ -83,18 +85,39 @@ fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
                 _ if version.starts_with("20") => "1",
                 _ => major,
             };
-            (alloc::format!("amazon {release}"), Scheme::Rpm)
+            Platform::new(Distro::Amazon, release)
         }
-        "rocky" | "alma" => (alloc::format!("{} {major}", os.family), Scheme::Rpm),
-        "ubuntu" => (alloc::format!("ubuntu {version}"), Scheme::Deb),
-        "photon" => (alloc::format!("photon {version}"), Scheme::Rpm),
-        "oracle" => (alloc::format!("oracle {major}"), Scheme::Rpm),
+        "rocky" => Platform::new(Distro::Rocky, major),
+        "alma" => Platform::new(Distro::Alma, major),
+        "ubuntu" => Platform::new(Distro::Ubuntu, version),
+        "photon" => Platform::new(Distro::Photon, version),
+        "oracle" => Platform::new(Distro::Oracle, major),
         // CentOS rebuilds RHEL; both are matched with Red Hat's data.
-        "rhel" | "centos" => (alloc::format!("redhat {major}"), Scheme::Rpm),
-        "suse" | "opensuse" => (suse_platform(&os.id, version)?, Scheme::Rpm),
-        "debian" => (alloc::format!("debian {major}"), Scheme::Deb),
+        "rhel" | "centos" => Platform::new(Distro::Redhat, major),
+        "suse" | "opensuse" => suse_platform(&os.id, version)?,
+        "debian" => Platform::new(Distro::Debian, major),
         _ => return None,
     })
+}
+
+fn platform_and_scheme(os: &OsInfo) -> Option<(String, Scheme)> {
+    let platform = os_platform(os)?;
+    let scheme = match platform.distro {
+        Distro::Alpine => Scheme::Apk,
+        Distro::Ubuntu | Distro::Debian => Scheme::Deb,
+        Distro::Amazon
+        | Distro::Rocky
+        | Distro::Alma
+        | Distro::Photon
+        | Distro::Oracle
+        | Distro::Redhat
+        | Distro::Suse
+        | Distro::SuseMicro
+        | Distro::OpensuseLeap
+        | Distro::OpensuseLeapMicro
+        | Distro::OpensuseTumbleweed => Scheme::Rpm,
+    };
+    Some((alloc::string::ToString::to_string(&platform), scheme))
 }
 
 /// Oracle Linux builds some packages in flavours that are versioned apart from the normal
@@ -115,13 +138,13 @@ pub fn oracle_flavor(version: &str) -> &'static str {
 /// SUSE's platforms by os-release `ID`: SUSE Linux Enterprise (`suse 15.5`), its Micro
 /// editions (`suse-micro 5.3`), openSUSE Leap (`opensuse-leap 15.5`), Leap Micro and
 /// Tumbleweed (rolling, no version).
-fn suse_platform(id: &str, version: &str) -> Option<String> {
-    let (name, versioned) = match id {
-        "sles" | "sles_sap" | "sle_hpc" | "suse" => ("suse", true),
-        "sle-micro" | "sl-micro" => ("suse-micro", true),
-        "opensuse-leap" | "opensuse" => ("opensuse-leap", true),
-        "opensuse-leap-micro" => ("opensuse-leap-micro", true),
-        "opensuse-tumbleweed" => ("opensuse-tumbleweed", false),
+fn suse_platform(id: &str, version: &str) -> Option<Platform> {
+    let distro = match id {
+        "sles" | "sles_sap" | "sle_hpc" | "suse" => Distro::Suse,
+        "sle-micro" | "sl-micro" => Distro::SuseMicro,
+        "opensuse-leap" | "opensuse" => Distro::OpensuseLeap,
+        "opensuse-leap-micro" => Distro::OpensuseLeapMicro,
+        "opensuse-tumbleweed" => Distro::OpensuseTumbleweed,
         _ => return None,
     };
     // Releases are MAJOR[.MINOR] (`15.2.1` is Leap 15.2).
@@ -129,7 +152,7 @@ fn suse_platform(id: &str, version: &str) -> Option<String> {
         Some((second_dot, _)) => version.get(..second_dot).unwrap_or(version),
         None => version,
     };
-    Some(if versioned { alloc::format!("{name} {release}") } else { String::from(name) })
+    Some(Platform::new(distro, release))
 }
 
 fn is_modular_release(fixed: &str) -> bool {

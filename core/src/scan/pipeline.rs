@@ -50,10 +50,7 @@ pub fn scan_image(
         Err(e) if stops_the_scan(&e) => (unknown_image(), stopped(&e)),
         Err(e) => return Err(e),
     };
-    if meter.exhausted() {
-        let limit = Error::new(Layer::Source, "scan", 0, ErrorKind::ReadLimit { limit: meter.limit() });
-        disk.errors.insert(0, ErrorReport::from_error(&limit, None));
-    }
+    disk.errors.splice(0..0, read_limit_error(&meter));
     image.bytes_read = meter.bytes_read();
     finish(image, disk, db, settings, budget, sink)
 }
@@ -74,6 +71,14 @@ pub fn scan_root(
     let roots = if found { vec![(String::from("whole"), root)] } else { Vec::new() };
     let image = ImageReport { path: String::new(), format: "dir", virtual_size: 0, bytes_read: 0, spooled: None };
     finish(image, DiskScan { volumes: Vec::new(), roots, errors }, db, settings, budget, sink)
+}
+
+/// The report's first error when `meter` refused a read because the read limit was used up.
+fn read_limit_error(meter: &ReadMeter<'_>) -> Option<ErrorReport> {
+    meter.exhausted().then(|| {
+        let limit = Error::new(Layer::Source, "scan", 0, ErrorKind::ReadLimit { limit: meter.limit() });
+        ErrorReport::from_error(&limit, None)
+    })
 }
 
 /// The image section when the container could not even be identified.
@@ -136,10 +141,7 @@ pub fn inspect_image(
     let opener = meter.opener(opener);
     let disk = Disk::open_with(&watched, &opener, budget, Arc::clone(&settings.codecs))?;
     let mut report = disk.inspect_with(sink);
-    if meter.exhausted() {
-        let limit = Error::new(Layer::Source, "scan", 0, ErrorKind::ReadLimit { limit: meter.limit() });
-        report.errors.insert(0, ErrorReport::from_error(&limit, None));
-    }
+    report.errors.splice(0..0, read_limit_error(&meter));
     report.image.bytes_read = meter.bytes_read();
     sink.stage(Stage::Done);
     Ok(report)

@@ -15,8 +15,10 @@
 //! strings borrow from the blob. Nothing proportional to the database is ever copied.
 
 mod build;
+pub mod platform;
 
 pub use build::{Builder, NewAdvisory};
+pub use platform::{Distro, Platform};
 
 use crate::bytes::Bytes;
 use crate::error::{Error, ErrorKind, Layer, Result};
