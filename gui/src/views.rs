@@ -36,6 +36,20 @@ pub enum SortBy {
     Status,
     /// Volume of the root.
     Volume,
+    /// Title.
+    Title,
+}
+
+impl SortBy {
+    /// What a header says of the order it sorts in (`reversed`: clicked a second time).
+    fn order(self, reversed: bool) -> &'static str {
+        match (self, reversed) {
+            (SortBy::Severity, false) => "critical first",
+            (SortBy::Severity, true) => "unknown first",
+            (_, false) => "ascending",
+            (_, true) => "descending",
+        }
+    }
 }
 
 /// How the findings are filtered and sorted, and which one is selected.
@@ -258,6 +272,7 @@ pub fn visible_findings(report: &ScanReport, filter: &FindingFilter) -> Vec<(usi
             SortBy::Fixed => va.fixed.cmp(&vb.fixed),
             SortBy::Status => va.status.as_str().cmp(vb.status.as_str()),
             SortBy::Volume => ta.volume.cmp(&tb.volume),
+            SortBy::Title => va.title.cmp(&vb.title),
         }
         .then_with(|| natural_order(&va.id, &vb.id))
         .then_with(|| va.package.cmp(&vb.package));
@@ -306,30 +321,31 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
         ("Fixed", SortBy::Fixed),
         ("Status", SortBy::Status),
         ("Volume", SortBy::Volume),
+        ("Title", SortBy::Title),
     ];
     TableBuilder::new(ui)
         .striped(true)
         .sense(egui::Sense::click())
+        // Every column as wide as its widest text (versions never wrap); the title takes the
+        // rest of the window's width, cut where it runs out.
         .column(Column::auto().at_least(80.0))
         .column(Column::auto().at_least(130.0))
         .column(Column::auto().at_least(110.0))
         .column(Column::auto().at_least(110.0))
         .column(Column::auto().at_least(110.0))
         .column(Column::auto())
-        .column(Column::remainder())
+        .column(Column::auto().at_least(60.0))
+        .column(Column::remainder().clip(true))
         .header(22.0, |mut header| {
             for (label, key) in columns {
                 header.col(|ui| {
-                    let arrow = if filter.sort.0 == key {
-                        if filter.sort.1 {
-                            " (desc)"
-                        } else {
-                            " (asc)"
-                        }
+                    let text = if filter.sort.0 == key {
+                        format!("{label} ({})", key.order(filter.sort.1))
                     } else {
-                        ""
+                        String::from(label)
                     };
-                    if ui.button(format!("{label}{arrow}")).clicked() {
+                    // One line: the column grows to its header rather than wrap it.
+                    if ui.add(egui::Button::new(text).wrap_mode(egui::TextWrapMode::Extend)).clicked() {
                         filter.sort = (key, filter.sort.0 == key && !filter.sort.1);
                     }
                 });
@@ -352,6 +368,7 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
                     f.fixed.as_deref().unwrap_or("—"),
                     f.status.as_str(),
                     &target.volume,
+                    f.title.as_deref().unwrap_or(""),
                 ] {
                     row.col(|ui| {
                         cell(ui, text);
