@@ -2,6 +2,8 @@
 //!
 //! This file parses arguments and maps what happened to the exit status, once ([`Outcome`]).
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use coldscan::commands::scan::{ScanFormat, TerminalProgress};
 use coldscan::commands::{self, Format, PackagesFormat, INTERRUPTED};

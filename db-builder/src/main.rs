@@ -7,6 +7,8 @@
 //! (`--vuln-list-nvd`), and OSV (AlmaLinux, Alpine, Rocky Linux, Debian, Ubuntu ecosystems). A top-level
 //! vuln-list directory of another family is reported, not silently skipped.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 mod families;
 mod raw;
 mod redhat;

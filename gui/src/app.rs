@@ -169,10 +169,7 @@ impl App {
         };
         views::visible_findings(&report, &self.filter)
             .into_iter()
-            .map(|(t, v)| {
-                let f = &report.targets[t].vulnerabilities[v];
-                (f.id.clone(), f.package.clone())
-            })
+            .map(|shown| (shown.finding.id.clone(), shown.finding.package.clone()))
             .collect()
     }
 

@@ -7,6 +7,8 @@
 //! - [`worker`]: scans on worker threads, with progress and cancel;
 //! - [`app`]: the window — the queue of images, their results, the DB, the settings.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod app;
 pub mod picker;
 pub mod views;

@@ -1,4 +1,6 @@
 //! `coldscan-gui`: the desktop app. Images given as arguments are opened at start.
+
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() -> eframe::Result {

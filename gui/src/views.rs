@@ -250,19 +250,34 @@ fn matches(v: &VulnerabilityReport, filter: &FindingFilter) -> bool {
             || v.title.as_deref().is_some_and(|t| t.to_ascii_lowercase().contains(&text)))
 }
 
-/// The findings shown, in display order: (target index, finding index).
-pub fn visible_findings(report: &ScanReport, filter: &FindingFilter) -> Vec<(usize, usize)> {
-    let mut rows: Vec<(usize, usize)> = report
+/// One row of the findings table.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    /// (target index, finding index) in the report: what a selection remembers.
+    pub at: (usize, usize),
+    /// The root the finding is on.
+    pub target: &'a ScanTargetReport,
+    /// The finding.
+    pub finding: &'a VulnerabilityReport,
+}
+
+/// The findings shown, in display order.
+pub fn visible_findings<'a>(report: &'a ScanReport, filter: &FindingFilter) -> Vec<Shown<'a>> {
+    let mut rows: Vec<Shown<'a>> = report
         .targets
         .iter()
         .enumerate()
-        .flat_map(|(ti, t)| {
-            t.vulnerabilities.iter().enumerate().filter(|(_, v)| matches(v, filter)).map(move |(vi, _)| (ti, vi))
+        .flat_map(|(ti, target)| {
+            target
+                .vulnerabilities
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| matches(v, filter))
+                .map(move |(vi, finding)| Shown { at: (ti, vi), target, finding })
         })
         .collect();
-    let get = |&(t, v): &(usize, usize)| (&report.targets[t], &report.targets[t].vulnerabilities[v]);
     rows.sort_by(|a, b| {
-        let ((ta, va), (tb, vb)) = (get(a), get(b));
+        let ((ta, va), (tb, vb)) = ((a.target, a.finding), (b.target, b.finding));
         let order = match filter.sort.0 {
             // Most severe first.
             SortBy::Severity => vb.severity.cmp(&va.severity),
@@ -306,11 +321,13 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
     let rows = visible_findings(report, filter);
     ui.label(format!("{} findings shown", rows.len()));
     if let Some((t, v)) = filter.selected {
-        if let Some(finding) = report.targets.get(t).and_then(|tr| tr.vulnerabilities.get(v)) {
-            egui::Panel::right("detail")
-                .resizable(true)
-                .default_size(320.0)
-                .show(ui, |ui| detail(ui, &report.targets[t], finding));
+        if let Some(target) = report.targets.get(t) {
+            if let Some(finding) = target.vulnerabilities.get(v) {
+                egui::Panel::right("detail")
+                    .resizable(true)
+                    .default_size(320.0)
+                    .show(ui, |ui| detail(ui, target, finding));
+            }
         }
     }
     let columns = [
@@ -354,10 +371,8 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
         .body(|body| {
             // Rows are laid out only when visible: thousands of findings scroll smoothly.
             body.rows(20.0, rows.len(), |mut row| {
-                let (t, v) = rows[row.index()];
-                let target = &report.targets[t];
-                let f = &target.vulnerabilities[v];
-                row.set_selected(filter.selected == Some((t, v)));
+                let Some(&Shown { at, target, finding: f }) = rows.get(row.index()) else { return };
+                row.set_selected(filter.selected == Some(at));
                 row.col(|ui| {
                     cell(ui, RichText::new(f.severity.as_str()).color(severity_color(f.severity)).strong());
                 });
@@ -375,7 +390,7 @@ fn findings(ui: &mut egui::Ui, report: &ScanReport, filter: &mut FindingFilter) 
                     });
                 }
                 if row.response().clicked() {
-                    filter.selected = Some((t, v));
+                    filter.selected = Some(at);
                 }
             });
         });
@@ -434,7 +449,7 @@ fn packages(ui: &mut egui::Ui, report: &ScanReport) {
         })
         .body(|body| {
             body.rows(18.0, rows.len(), |mut row| {
-                let (volume, p) = rows[row.index()];
+                let Some(&(volume, p)) = rows.get(row.index()) else { return };
                 for text in [
                     p.name.as_str(),
                     p.version.as_str(),

@@ -8,6 +8,8 @@
 //! [`packages::packages`], [`inspect::with_root`] for `ls`/`cat` — and only presents what it
 //! gets. The scan itself is the core's ([`coldscan_core::scan::scan_image`]).
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod codec;
 pub mod cyclonedx;
 pub mod db;

@@ -58,7 +58,8 @@ impl FileSource {
             match std::os::windows::fs::FileExt::seek_read(&self.file, buf, offset)? {
                 0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
                 n => {
-                    buf = &mut buf[n..];
+                    // `seek_read` never reports more than it was given.
+                    buf = std::mem::take(&mut buf).get_mut(n..).unwrap_or_default();
                     offset += n as u64;
                 }
             }

@@ -27,8 +27,9 @@ fn copy_out(fs: &dyn FileSystem, path: &str, out: &mut dyn Write) -> Result<(), 
     let mut pos = 0u64;
     while pos < file.size() {
         let n = (file.size() - pos).min(CHUNK as u64) as usize;
-        file.read_at(pos, &mut buf[..n])?;
-        out.write_all(&buf[..n])?;
+        let piece = buf.get_mut(..n).unwrap_or_default();
+        file.read_at(pos, piece)?;
+        out.write_all(piece)?;
         pos += n as u64;
     }
     out.flush()?;
