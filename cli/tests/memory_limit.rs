@@ -8,13 +8,14 @@
 mod common;
 
 use coldscan_core::progress::{NoProgress, DEFAULT_READ_LIMIT};
+use coldscan_core::report::ScanReport;
 use coldscan_core::scan::Settings;
 use coldscan_core::vulndb::VulnDb;
 use coldscan_host::db::BUNDLED_DB;
 use coldscan_host::ImageArgs;
 use common::counting::{measure, serial, Counting};
 use common::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -25,14 +26,19 @@ const MEM_LIMIT: usize = 8 << 20;
 /// buffers (the largest measured need none of it under 8 MiB; see benches/RESULTS.md).
 const OVERHEAD: usize = 1 << 20;
 
-/// Scans `image` (which holds an OS and its packages) under [`MEM_LIMIT`].
-fn scan_under_the_limit(family: &str, image: PathBuf) {
+/// The host's scan of `image` under a `mem_limit`-byte budget, and the heap's peak meanwhile.
+fn measured_scan(image: &Path, mem_limit: usize) -> (ScanReport, usize) {
     let _serial = serial();
     let db = VulnDb::open(BUNDLED_DB).unwrap();
     let settings = Settings::new("2026-12-01");
-    let args = ImageArgs { image: image.clone(), mem_limit: MEM_LIMIT, read_limit: DEFAULT_READ_LIMIT };
+    let args = ImageArgs { image: image.to_path_buf(), mem_limit, read_limit: DEFAULT_READ_LIMIT };
     let (report, heap_peak, _) = measure(|| coldscan_host::scan::scan(&args, &db, &settings, &NoProgress));
-    let report = report.unwrap_or_else(|e| panic!("{family}: {e}"));
+    (report.unwrap_or_else(|e| panic!("{}: {e}", image.display())), heap_peak)
+}
+
+/// Scans `image` (which holds an OS and its packages) under [`MEM_LIMIT`].
+fn scan_under_the_limit(family: &str, image: PathBuf) {
+    let (report, heap_peak) = measured_scan(&image, MEM_LIMIT);
     let packages: usize = report.targets.iter().map(|t| t.packages.len()).sum();
     eprintln!(
         "{family:<24} {:<28} packages {packages:>5}  heap peak {:>9} bytes ({:.2} MiB) under a {} MiB limit",
@@ -98,15 +104,10 @@ fn a_host_directory() {
 /// saying so), and the heap stays at the budget plus the overhead.
 #[test]
 fn a_budget_too_small_is_the_limit_not_a_suggestion() {
-    let _serial = serial();
-    let db = VulnDb::open(BUNDLED_DB).unwrap();
-    let settings = Settings::new("2026-12-01");
     let limit = 512 << 10;
     for image in [fixtures().join("sample.img"), lvm_fixtures().join("rhel.qcow2"), btrfs_fixtures().join("fedora.img")]
     {
-        let args = ImageArgs { image: image.clone(), mem_limit: limit, read_limit: DEFAULT_READ_LIMIT };
-        let (report, heap_peak, _) = measure(|| coldscan_host::scan::scan(&args, &db, &settings, &NoProgress));
-        let report = report.unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+        let (report, heap_peak) = measured_scan(&image, limit);
         eprintln!("{}: heap peak {heap_peak} bytes under a {limit}-byte limit", image.display());
         assert!(!report.scan.complete, "{}", image.display());
         assert!(

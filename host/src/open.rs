@@ -60,22 +60,17 @@ impl ImageArgs {
             if std::io::stdin().is_terminal() {
                 eprintln!("coldscan: reading the image from standard input (a terminal): pipe one in, or press Ctrl-D");
             }
-            let (size, path) = self.spool_maybe_gzip(std::io::stdin().lock(), sink)?;
-            let source = FileSource::open(&path).map_err(|e| HostError::Io(display(&path), e))?;
-            let opener = BesideOpener::new(None, source.counter());
-            return Ok(OpenImage { source, opener, budget, spooled: Some((size, path)) });
+            let spooled = self.spool_maybe_gzip(std::io::stdin().lock(), sink)?;
+            return from_spool(spooled, None, budget);
         }
         let source = FileSource::open(&self.image).map_err(|e| HostError::Io(display(&self.image), e))?;
         if is_gzip(&source) {
             // A gzip'd archive (a Vagrant box) cannot be read at random offsets: inflate it
             // into a spool file first.
             let file = std::fs::File::open(&self.image).map_err(|e| HostError::Io(display(&self.image), e))?;
-            let (size, path) =
-                spool(flate2::read::GzDecoder::new(std::io::BufReader::new(file)), self.read_limit, sink)
-                    .map_err(|e| spool_error(&display(&self.image), e))?;
-            let spooled = FileSource::open(&path).map_err(|e| HostError::Io(display(&path), e))?;
-            let opener = BesideOpener::new(Some(&self.image), spooled.counter());
-            return Ok(OpenImage { source: spooled, opener, budget, spooled: Some((size, path)) });
+            let inflated = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+            let spooled = spool(inflated, self.read_limit, sink, &display(&self.image))?;
+            return from_spool(spooled, Some(&self.image), budget);
         }
         let opener = BesideOpener::new(Some(&self.image), source.counter());
         Ok(OpenImage { source, opener, budget, spooled: None })
@@ -87,37 +82,27 @@ impl ImageArgs {
         input: impl Read,
         sink: &dyn ProgressSink,
     ) -> Result<(u64, tempfile::TempPath), HostError> {
+        const WHAT: &str = "standard input";
         let mut input = std::io::BufReader::new(input);
-        let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| spool_error("standard input", e.into()))?;
-        let result = if head.starts_with(&[0x1F, 0x8B]) {
-            spool(flate2::bufread::GzDecoder::new(input), self.read_limit, sink)
+        let head = std::io::BufRead::fill_buf(&mut input).map_err(|e| HostError::Io(String::from(WHAT), e))?;
+        if head.starts_with(&[0x1F, 0x8B]) {
+            spool(flate2::bufread::GzDecoder::new(input), self.read_limit, sink, WHAT)
         } else {
-            spool(input, self.read_limit, sink)
-        };
-        result.map_err(|e| spool_error("standard input", e))
+            spool(input, self.read_limit, sink, WHAT)
+        }
     }
 }
 
-/// Why spooling stopped.
-#[derive(Debug)]
-pub(crate) enum SpoolStop {
-    /// The limit was reached or the sink cancelled (the core's error says which, and where).
-    Stopped(Error),
-    /// Reading the input or writing the spool file failed.
-    Io(std::io::Error),
-}
-
-impl From<std::io::Error> for SpoolStop {
-    fn from(e: std::io::Error) -> Self {
-        SpoolStop::Io(e)
-    }
-}
-
-fn spool_error(what: &str, e: SpoolStop) -> HostError {
-    match e {
-        SpoolStop::Stopped(e) => HostError::Scan(e),
-        SpoolStop::Io(e) => HostError::Io(String::from(what), e),
-    }
+/// An image read from its spool file, the files it names looked up beside `beside` (the
+/// original file; none for a pipe). The spool file is deleted when the image is dropped.
+fn from_spool(
+    (size, path): (u64, tempfile::TempPath),
+    beside: Option<&Path>,
+    budget: Budget,
+) -> Result<OpenImage, HostError> {
+    let source = FileSource::open(&path).map_err(|e| HostError::Io(display(&path), e))?;
+    let opener = BesideOpener::new(beside, source.counter());
+    Ok(OpenImage { source, opener, budget, spooled: Some((size, path)) })
 }
 
 fn is_gzip(source: &FileSource) -> bool {
@@ -127,20 +112,25 @@ fn is_gzip(source: &FileSource) -> bool {
 
 /// Copies a stream into a temporary file, skipping all-zero blocks so that the spool of a raw
 /// disk stays sparse where the filesystem allows it. Stops (and the file is removed) once
-/// `limit` bytes have come or `sink` is cancelled.
-pub(crate) fn spool(
+/// `limit` bytes have come or `sink` is cancelled: [`HostError::Scan`] with the core's
+/// [`ErrorKind::ReadLimit`] or [`ErrorKind::Cancelled`] at the bytes spooled so far. Failing
+/// I/O is [`HostError::Io`] naming `what` is spooled.
+fn spool(
     mut input: impl Read,
     limit: u64,
     sink: &dyn ProgressSink,
-) -> Result<(u64, tempfile::TempPath), SpoolStop> {
+    what: &str,
+) -> Result<(u64, tempfile::TempPath), HostError> {
     use std::io::{Seek, SeekFrom, Write};
     const BLOCK: usize = 1 << 20;
-    let mut file = tempfile::NamedTempFile::new()?;
+    let io = |e: std::io::Error| HostError::Io(String::from(what), e);
+    let stopped = |at: u64, kind: ErrorKind| HostError::Scan(Error::new(Layer::Source, "spool", at, kind));
+    let mut file = tempfile::NamedTempFile::new().map_err(io)?;
     let mut buf = vec![0u8; BLOCK];
     let mut size = 0u64;
     loop {
         if sink.cancelled() {
-            return Err(SpoolStop::Stopped(Error::new(Layer::Source, "spool", size, ErrorKind::Cancelled)));
+            return Err(stopped(size, ErrorKind::Cancelled));
         }
         // Never more than the limit on disk: ask for no more than what is left of it, plus
         // one byte to tell a stream that ends exactly at the limit from a longer one.
@@ -151,22 +141,22 @@ pub(crate) fn spool(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(io(e)),
         };
         let data = chunk.get(..n).unwrap_or_default();
         let end = size.saturating_add(n as u64);
         if end > limit {
-            return Err(SpoolStop::Stopped(Error::new(Layer::Source, "spool", size, ErrorKind::ReadLimit { limit })));
+            return Err(stopped(size, ErrorKind::ReadLimit { limit }));
         }
         if data.iter().all(|&b| b == 0) {
-            file.as_file_mut().seek(SeekFrom::Current(n as i64))?;
+            file.as_file_mut().seek(SeekFrom::Current(n as i64)).map_err(io)?;
         } else {
-            file.as_file_mut().write_all(data)?;
+            file.as_file_mut().write_all(data).map_err(io)?;
         }
         size = end;
         sink.bytes_read(size);
     }
-    file.as_file_mut().set_len(size)?;
+    file.as_file_mut().set_len(size).map_err(io)?;
     Ok((size, file.into_temp_path()))
 }
 
@@ -183,15 +173,15 @@ mod tests {
     #[test]
     fn spooling_stops_at_the_limit_and_keeps_what_fits() {
         let data = vec![7u8; 3000];
-        let (size, path) = spool(&data[..], 3000, &NoProgress).unwrap();
+        let (size, path) = spool(&data[..], 3000, &NoProgress, "test").unwrap();
         assert_eq!((size, std::fs::read(&path).unwrap()), (3000, data.clone()));
-        match spool(&data[..], 2999, &NoProgress) {
-            Err(SpoolStop::Stopped(e)) => assert_eq!(e.kind, ErrorKind::ReadLimit { limit: 2999 }),
+        match spool(&data[..], 2999, &NoProgress, "test") {
+            Err(HostError::Scan(e)) => assert_eq!(e.kind, ErrorKind::ReadLimit { limit: 2999 }),
             other => panic!("{other:?}"),
         }
         // An endless stream of zeros (a gzip bomb inflates to one) ends at the limit too.
-        match spool(std::io::repeat(0).take(u64::MAX), 5 << 20, &NoProgress) {
-            Err(SpoolStop::Stopped(e)) => assert_eq!((e.layer, e.offset), (Layer::Source, 5 << 20)),
+        match spool(std::io::repeat(0).take(u64::MAX), 5 << 20, &NoProgress, "test") {
+            Err(HostError::Scan(e)) => assert_eq!((e.layer, e.offset), (Layer::Source, 5 << 20)),
             other => panic!("{other:?}"),
         }
     }
@@ -210,8 +200,8 @@ mod tests {
             }
         }
         let sink = CancelAfter(AtomicBool::new(false));
-        match spool(std::io::repeat(1).take(u64::MAX), u64::MAX, &sink) {
-            Err(SpoolStop::Stopped(e)) => assert_eq!((e.kind, e.offset), (ErrorKind::Cancelled, 2 << 20)),
+        match spool(std::io::repeat(1).take(u64::MAX), u64::MAX, &sink, "test") {
+            Err(HostError::Scan(e)) => assert_eq!((e.kind, e.offset), (ErrorKind::Cancelled, 2 << 20)),
             other => panic!("{other:?}"),
         }
     }

@@ -32,9 +32,7 @@ pub fn scan(
     let img = match args.open(sink) {
         Ok(img) => img,
         // Spooling ran out of reads or time: nothing to read, and not the image's fault.
-        Err(HostError::Scan(e))
-            if matches!(e.kind, coldscan_core::ErrorKind::ReadLimit { .. } | coldscan_core::ErrorKind::Cancelled) =>
-        {
+        Err(HostError::Scan(e)) if scan::stops_the_scan(&e) => {
             let image =
                 ImageReport { path, format: "unknown", virtual_size: 0, bytes_read: 0, spooled: Some(e.offset) };
             return Ok(scan::stopped_report(image, &e, db, &settings, &Budget::new(args.mem_limit), sink)?);

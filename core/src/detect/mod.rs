@@ -189,8 +189,9 @@ pub fn detect(
     let mut charge = budget.reserve(Layer::Os, "detect", 0, 0)?;
     let mut findings: Vec<Finding> = Vec::new();
     // Where each (vulnerability id, package name) finding is, so a second advisory for the
-    // same pair updates it in O(log n) instead of a scan of every finding so far.
-    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    // same pair updates it in O(log n) instead of a scan of every finding so far. The keys
+    // borrow the DB's id and the package's name: nothing is copied for them.
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for p in packages.iter().filter(|p| !p.is_gpg_pubkey()) {
         let installed = p.full_version();
         // Alpine, Debian and Ubuntu publish advisories per source package; rpm distributions
@@ -235,7 +236,7 @@ pub fn detect(
             }
             for &v in &a.vulns {
                 let d = db.details(v)?;
-                let known = seen.get(&(String::from(d.id), p.name.clone())).and_then(|&i| findings.get_mut(i));
+                let known = seen.get(&(d.id, p.name.as_str())).and_then(|&i| findings.get_mut(i));
                 if let Some(f) = known {
                     // Keep the earliest fix that applies.
                     let earlier = match scheme {
@@ -270,11 +271,9 @@ pub fn detect(
                         + f.installed.len()
                         + f.fixed.len()
                         + f.advisory.len()
-                        + core::mem::size_of::<((String, String), usize)>()
-                        + f.id.len()
-                        + f.package.len(),
+                        + core::mem::size_of::<((&str, &str), usize)>(),
                 )?;
-                seen.insert((f.id.clone(), f.package.clone()), findings.len());
+                seen.insert((d.id, p.name.as_str()), findings.len());
                 findings.push(f);
             }
         }

@@ -14,7 +14,7 @@ mod pipeline;
 mod settings;
 
 pub use ignore::{parse_ignore_file, IgnoreRule};
-pub use pipeline::{inspect_image, scan_image, scan_root, stopped_report};
+pub use pipeline::{inspect_image, scan_image, scan_root, stopped_report, stops_the_scan};
 pub use settings::{days_between, parse_severity, Settings};
 
 use crate::budget::Budget;

@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 
 /// Whether an error ends the scan early without making the image unreadable: the memory or
 /// read budget ran out, or the scan was cancelled. The report is then incomplete, not an error.
-pub(crate) fn stops_the_scan(e: &Error) -> bool {
+pub fn stops_the_scan(e: &Error) -> bool {
     matches!(e.kind, ErrorKind::MemoryLimit { .. } | ErrorKind::Cancelled | ErrorKind::ReadLimit { .. })
 }
 
