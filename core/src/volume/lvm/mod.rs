@@ -146,7 +146,7 @@ pub fn logical_volumes(
     }
     let mut out = Vec::new();
     for vg in &groups {
-        let shared = lvs_sharing_extents(vg);
+        let shared = lvs_sharing_extents(vg, budget);
         for (index, lv) in vg.lvs.iter().enumerate().filter(|(_, lv)| lv.visible) {
             let checked = match shared {
                 Err(e) => Err(e),
@@ -261,24 +261,26 @@ fn layout(vg: &VgMeta, lv: &LvMeta, found: &[FoundPv]) -> Result<LogicalVolume> 
 /// The indexes of the LVs of `vg` whose segments map physical extents that another segment
 /// (of the same or another LV) maps too: lvm2 never writes such metadata, and reading it would
 /// let a few extents stand for a disk many times their size. At most [`MAX_STRIPES`] stripes
-/// are compared in all.
-fn lvs_sharing_extents(vg: &VgMeta) -> Result<Vec<usize>> {
+/// are compared in all, their list charged to `budget`.
+fn lvs_sharing_extents(vg: &VgMeta, budget: &Budget) -> Result<Vec<usize>> {
+    let stripes =
+        vg.lvs.iter().flat_map(|lv| &lv.segments).map(|seg| seg.stripes.len()).fold(0usize, usize::saturating_add);
+    if stripes > MAX_STRIPES {
+        return Err(Error::new(
+            Layer::Volume,
+            FORMAT,
+            0,
+            ErrorKind::LoopLimit("LV segment stripes in one volume group"),
+        ));
+    }
     // (PV key, first extent, end extent, LV index), for every stripe of every segment.
-    let mut used: Vec<(&str, u64, u64, usize)> = Vec::new();
+    let mut used = budget.fixed_vec::<(&str, u64, u64, usize)>(Layer::Volume, FORMAT, 0, stripes)?;
     for (index, lv) in vg.lvs.iter().enumerate() {
         for seg in &lv.segments {
             let count = (seg.stripes.len() as u64).max(1);
             let per_stripe = seg.extent_count / count;
             for (key, pe) in &seg.stripes {
-                if used.len() >= MAX_STRIPES {
-                    return Err(Error::new(
-                        Layer::Volume,
-                        FORMAT,
-                        0,
-                        ErrorKind::LoopLimit("LV segment stripes in one volume group"),
-                    ));
-                }
-                used.push((key.as_str(), *pe, pe.saturating_add(per_stripe), index));
+                used.push((key.as_str(), *pe, pe.saturating_add(per_stripe), index))?;
             }
         }
     }
@@ -286,7 +288,7 @@ fn lvs_sharing_extents(vg: &VgMeta) -> Result<Vec<usize>> {
     let mut shared = Vec::new();
     // The furthest end seen so far on the current PV, and whose it is.
     let mut reach: Option<(&str, u64, usize)> = None;
-    for &(pv, start, end, lv) in &used {
+    for &(pv, start, end, lv) in used.iter() {
         match reach {
             Some((reach_pv, reach_end, reach_lv)) if reach_pv == pv => {
                 if start < reach_end {
